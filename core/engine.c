@@ -1,0 +1,1 @@
+/* placeholder: filled in by the L2/L3 work */

@@ -1,0 +1,137 @@
+/* Engine counters, named as Linux's nstat / netstat -s names them
+ * (IpInReceives, TcpRetransSegs, TcpExtListenOverflows, ...).  Counters
+ * Linux has no name for carry the prefix TsExt.  `tapsock stat` prints the
+ * table in this order.
+ *
+ * To add a counter: add one X(Name) line to its group.  The struct field
+ * is the name itself: eng->stats.IpInHdrErrors++. */
+#ifndef TS_STAT_H
+#define TS_STAT_H
+
+#include <stdint.h>
+
+#define TS_STATS_LINK(X)                                                      \
+	X(TsExtLinkInFrames)       /* frames read from the link */            \
+	X(TsExtLinkOutFrames)      /* frames handed to the link */            \
+	X(TsExtLinkOutErrors)      /* the link refused a frame */             \
+	X(TsExtEthInShort)         /* frame shorter than an Ethernet header */ \
+	X(TsExtEthInNotForUs)      /* destination MAC neither ours nor bcast */ \
+	X(TsExtEthInUnknownType)   /* EtherType neither IPv4 nor ARP */       \
+	X(TsExtLoopbackFrames)     /* packets through the in-engine loopback */
+
+#define TS_STATS_ARP(X)                                                       \
+	X(TsExtArpInRequests)                                                 \
+	X(TsExtArpInReplies)                                                  \
+	X(TsExtArpInMalformed)     /* bad lengths, hw/proto type, opcode */   \
+	X(TsExtArpInNotForUs)      /* valid, but asks for another address */  \
+	X(TsExtArpOutRequests)                                                \
+	X(TsExtArpOutReplies)                                                 \
+	X(TsExtArpOutGratuitous)                                              \
+	X(TsExtArpResolveFailed)   /* retries exhausted; queue dropped */     \
+	X(TsExtArpQueueDrops)      /* pending-resolution queue full */
+
+#define TS_STATS_IP(X)                                                        \
+	X(IpInReceives)                                                       \
+	X(IpInHdrErrors)           /* version, IHL, length, TTL */            \
+	X(IpExtInCsumErrors)                                                  \
+	X(IpInAddrErrors)          /* not addressed to the engine */          \
+	X(IpInUnknownProtos)                                                  \
+	X(IpInDiscards)                                                       \
+	X(IpInDelivers)                                                       \
+	X(IpOutRequests)                                                      \
+	X(IpOutDiscards)                                                      \
+	X(IpOutNoRoutes)                                                      \
+	X(IpReasmTimeout)                                                     \
+	X(IpReasmReqds)                                                       \
+	X(IpReasmOKs)                                                         \
+	X(IpReasmFails)                                                       \
+	X(IpReasmOverlaps)                                                    \
+	X(IpFragOKs)                                                          \
+	X(IpFragFails)                                                        \
+	X(IpFragCreates)                                                      \
+	X(TsExtIpInTruncated)      /* total length beyond the frame */       \
+	X(TsExtIpInBadVersion)                                                \
+	X(TsExtIpInBadIhl)                                                    \
+	X(TsExtIpInTtlExpired)
+
+#define TS_STATS_ICMP(X)                                                      \
+	X(IcmpInMsgs)                                                         \
+	X(IcmpInErrors)                                                       \
+	X(IcmpInCsumErrors)                                                   \
+	X(IcmpInDestUnreachs)                                                 \
+	X(IcmpInTimeExcds)                                                    \
+	X(IcmpInParmProbs)                                                    \
+	X(IcmpInEchos)                                                        \
+	X(IcmpInEchoReps)                                                     \
+	X(IcmpOutMsgs)                                                        \
+	X(IcmpOutErrors)                                                      \
+	X(IcmpOutRateLimitGlobal)                                             \
+	X(IcmpOutRateLimitHost)                                               \
+	X(IcmpOutDestUnreachs)                                                \
+	X(IcmpOutEchoReps)                                                    \
+	X(TsExtIcmpInShort)                                                   \
+	X(TsExtIcmpInUnknownType)
+
+#define TS_STATS_UDP(X)                                                       \
+	X(UdpInDatagrams)                                                     \
+	X(UdpNoPorts)                                                         \
+	X(UdpInErrors)                                                        \
+	X(UdpOutDatagrams)                                                    \
+	X(UdpRcvbufErrors)                                                    \
+	X(UdpSndbufErrors)                                                    \
+	X(UdpInCsumErrors)
+
+#define TS_STATS_TCP(X)                                                       \
+	X(TcpActiveOpens)                                                     \
+	X(TcpPassiveOpens)                                                    \
+	X(TcpAttemptFails)                                                    \
+	X(TcpEstabResets)                                                     \
+	X(TcpInSegs)                                                          \
+	X(TcpOutSegs)                                                         \
+	X(TcpRetransSegs)                                                     \
+	X(TcpInErrs)                                                          \
+	X(TcpOutRsts)                                                         \
+	X(TcpInCsumErrors)
+
+#define TS_STATS_TCPEXT(X)                                                    \
+	X(TcpExtTCPTimeouts)                                                  \
+	X(TcpExtTCPFastRetrans)                                               \
+	X(TcpExtTCPChallengeACK)                                              \
+	X(TcpExtTCPSYNChallenge)                                              \
+	X(TcpExtListenOverflows)                                              \
+	X(TcpExtListenDrops)                                                  \
+	X(TcpExtSyncookiesSent)                                               \
+	X(TcpExtSyncookiesRecv)                                               \
+	X(TcpExtSyncookiesFailed)                                             \
+	X(TcpExtTW)                                                           \
+	X(TcpExtPAWSEstab)                                                    \
+	X(TcpExtTCPAbortOnData)                                               \
+	X(TcpExtTCPAbortOnClose)                                              \
+	X(TcpExtTCPAbortOnTimeout)                                            \
+	X(TcpExtTCPAbortOnLinger)
+
+#define TS_STATS(X)                                                           \
+	TS_STATS_LINK(X) TS_STATS_ARP(X) TS_STATS_IP(X) TS_STATS_ICMP(X)      \
+	TS_STATS_UDP(X) TS_STATS_TCP(X) TS_STATS_TCPEXT(X)
+
+struct ts_stats {
+#define TS_STAT_FIELD(name) uint64_t name;
+	TS_STATS(TS_STAT_FIELD)
+#undef TS_STAT_FIELD
+};
+
+enum {
+#define TS_STAT_ENUM(name) TS_STAT_##name,
+	TS_STATS(TS_STAT_ENUM)
+#undef TS_STAT_ENUM
+	TS_STAT_COUNT
+};
+
+/* Name of counter i (0 <= i < TS_STAT_COUNT), or NULL. */
+const char *ts_stat_name(int i);
+/* Value of counter i. */
+uint64_t ts_stat_get(const struct ts_stats *st, int i);
+/* Index of the counter called name, or -1. */
+int ts_stat_find(const char *name);
+
+#endif
