@@ -1,0 +1,2 @@
+/* placeholder, being written */
+typedef int ts_placeholder_pcap;
