@@ -20,6 +20,7 @@ extern const char *const ts_cc_names[];
 	/* IPv4 and ICMP */                                                           \
 	X(ip_default_ttl, "net.ipv4.ip_default_ttl", 1, 64, 0, 0, 1, 255, NULL)           \
 	X(ip_local_port_range, "net.ipv4.ip_local_port_range", 2, 32768, 60999, 0, 1, 65535, NULL) \
+	X(ip_unprivileged_port_start, "net.ipv4.ip_unprivileged_port_start", 1, 1024, 0, 0, 0, 65535, NULL) \
 	X(ipfrag_high_thresh, "net.ipv4.ipfrag_high_thresh", 1, 4194304, 0, 0, 0, 1073741824, NULL) \
 	X(ipfrag_time, "net.ipv4.ipfrag_time", 1, 30, 0, 0, 1, 3600, NULL)               \
 	X(icmp_ratelimit, "net.ipv4.icmp_ratelimit", 1, 1000, 0, 0, 0, 3600000, NULL)     \
@@ -27,12 +28,15 @@ extern const char *const ts_cc_names[];
 	X(icmp_msgs_per_sec, "net.ipv4.icmp_msgs_per_sec", 1, 1000, 0, 0, 0, 1000000, NULL) \
 	X(icmp_msgs_burst, "net.ipv4.icmp_msgs_burst", 1, 50, 0, 0, 0, 1000000, NULL)     \
 	X(icmp_echo_ignore_all, "net.ipv4.icmp_echo_ignore_all", 1, 0, 0, 0, 0, 1, NULL)  \
+	X(icmp_echo_ignore_broadcasts, "net.ipv4.icmp_echo_ignore_broadcasts", 1, 1, 0, 0, 0, 1, NULL) \
 	/* ARP (net.ipv4.neigh.default.*) */                                          \
 	X(neigh_base_reachable_time_ms, "net.ipv4.neigh.default.base_reachable_time_ms", 1, 30000, 0, 0, 1000, 86400000, NULL) \
 	X(neigh_retrans_time_ms, "net.ipv4.neigh.default.retrans_time_ms", 1, 1000, 0, 0, 10, 3600000, NULL) \
 	X(neigh_mcast_solicit, "net.ipv4.neigh.default.mcast_solicit", 1, 3, 0, 0, 1, 100, NULL) \
 	X(neigh_unres_qlen, "net.ipv4.neigh.default.unres_qlen", 1, 101, 0, 0, 1, 100000, NULL) \
 	X(neigh_gc_stale_time, "net.ipv4.neigh.default.gc_stale_time", 1, 60, 0, 0, 1, 86400, NULL) \
+	X(neigh_delay_first_probe_time, "net.ipv4.neigh.default.delay_first_probe_time", 1, 5, 0, 0, 1, 3600, NULL) \
+	X(neigh_ucast_solicit, "net.ipv4.neigh.default.ucast_solicit", 1, 3, 0, 0, 1, 100, NULL) \
 	/* Sockets */                                                                 \
 	X(somaxconn, "net.core.somaxconn", 1, 4096, 0, 0, 1, 65535, NULL)                 \
 	X(rmem_default, "net.core.rmem_default", 1, 212992, 0, 0, 2304, 2147483647, NULL) \
