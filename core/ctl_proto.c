@@ -2,6 +2,9 @@
  * format).  Called by tapsockd's control server, the tapsock CLI and the
  * shim.  Every length is checked before a byte is read: a malformed message
  * is an error code, never a crash. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "ctl_proto.h"
 
 #include <errno.h>
