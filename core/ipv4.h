@@ -34,23 +34,26 @@ struct ts_ip_hdr {
 	size_t options_len;
 };
 
-/* One datagram being reassembled. */
+/* One datagram being reassembled (Linux's struct ipq). */
 struct ts_ip_reasm {
-	struct ts_ip_reasm *next;
+	struct ts_ip_reasm *next;	/* oldest first */
 	uint32_t src, dst;
 	uint16_t id;
 	uint8_t proto;
-	uint64_t expires;
-	struct pktbuf *frags;		/* sorted by offset; data = payload */
-	size_t total;			/* payload length once the last is seen, else 0 */
-	size_t mem;			/* bytes held */
-	struct pktbuf *first;		/* the offset-0 fragment's header copy */
+	uint64_t expires;		/* µs: created + ipfrag_time */
+	struct pktbuf *frags;		/* sorted by offset; data = IPv4 header */
+	size_t len;			/* highest end seen; the length once last_in */
+	size_t meat;			/* payload bytes held */
+	size_t mem;			/* bytes charged to ipfrag_high_thresh */
+	int last_in;			/* the MF=0 fragment arrived */
+	struct pktbuf *first;		/* the offset-0 fragment, in frags */
 };
 
 struct ts_ipv4 {
 	uint16_t next_id;
-	struct ts_ip_reasm *reasm;	/* datagrams in progress */
-	size_t reasm_mem;
+	struct ts_ip_reasm *reasm;	/* datagrams in progress, oldest first */
+	size_t reasm_mem;		/* sum of their mem */
+	int reasm_count;
 };
 
 /* Parses and validates the header at pkt->data against pkt->len (checksum

@@ -52,7 +52,10 @@
 	X(TsExtIpInTruncated)      /* total length beyond the frame */       \
 	X(TsExtIpInBadVersion)                                                \
 	X(TsExtIpInBadIhl)                                                    \
-	X(TsExtIpInTtlExpired)
+	X(TsExtIpInTtlZero)        /* TTL 0, delivered anyway as Linux does */ \
+	X(TsExtIpInMartians)       /* bad source, or 127/8 off the loopback */ \
+	X(TsExtReasmOversize)      /* reassembled datagram over 65535 bytes */ \
+	X(TsExtReasmMemEvicts)     /* datagrams dropped for ipfrag_high_thresh */
 
 #define TS_STATS_ICMP(X)                                                      \
 	X(IcmpInMsgs)                                                         \
@@ -63,12 +66,17 @@
 	X(IcmpInParmProbs)                                                    \
 	X(IcmpInEchos)                                                        \
 	X(IcmpInEchoReps)                                                     \
+	X(IcmpInSrcQuenchs)        /* ignored, RFC 6633 */                    \
+	X(IcmpInRedirects)         /* ignored: one gateway */                 \
 	X(IcmpOutMsgs)                                                        \
 	X(IcmpOutErrors)                                                      \
 	X(IcmpOutRateLimitGlobal)                                             \
 	X(IcmpOutRateLimitHost)                                               \
 	X(IcmpOutDestUnreachs)                                                \
 	X(IcmpOutEchoReps)                                                    \
+	X(IcmpOutTimeExcds)                                                   \
+	X(IcmpOutParmProbs)                                                   \
+	X(TsExtIcmpOutSuppressed)  /* error not sent: RFC 1122 3.2.2 rules */ \
 	X(TsExtIcmpInShort)                                                   \
 	X(TsExtIcmpInUnknownType)
 
