@@ -261,7 +261,7 @@ int ts_ctl_msg_build(uint8_t *buf, size_t cap, unsigned op, uint32_t id, int32_t
 		.len = (uint32_t)body_len,
 	};
 
-	if (op >= TS_CTL_OP_MAX || body_len > TS_CTL_MAX_BODY || cap < TS_CTL_HDR_LEN ||
+	if (op > UINT16_MAX || body_len > TS_CTL_MAX_BODY || cap < TS_CTL_HDR_LEN ||
 	    body_len > cap - TS_CTL_HDR_LEN)
 		return -EMSGSIZE;
 	ts_ctl_hdr_encode(&h, buf);
