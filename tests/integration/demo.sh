@@ -1,0 +1,15 @@
+#!/bin/bash
+# `tapsock demo` (the README's first command, minus the build): pings the
+# engine, shows the neighbour entry and the echo counters, removes its lab.
+. "$(dirname "$0")/lib.sh"
+
+out=$(timeout 60 "$TAPSOCK" demo 2>&1) || fail "tapsock demo failed: $out"
+assert_contains "$out" "3 packets transmitted, 3 received" "demo ping"
+assert_contains "$out" "lladdr" "demo neighbour entry"
+assert_contains "$out" "IcmpInEchos" "demo counters"
+assert_contains "$out" "IcmpOutEchoReps" "demo counters"
+name=$(printf '%s\n' "$out" | sed -n 's/^== tapsock lab up \(demo-[0-9]*\):.*/\1/p')
+[ -n "$name" ] || fail "demo did not name its lab"
+[ ! -e "/run/netns/$name" ] || fail "demo left namespace $name"
+[ ! -e "/run/tapsock/$name.sock" ] || fail "demo left its socket"
+pass
