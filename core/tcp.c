@@ -1,0 +1,921 @@
+/* TCP: TCB lifecycle, the connection and listener tables, and the user
+ * calls (socket, bind, listen, connect, accept, send, recv, shutdown,
+ * close, abort, options, info).  Called by the daemon's socket layer and
+ * the tests; segments come in through tcp_in.c, go out through tcp_out.c.
+ * Read first: RFC 9293 3.9 (user calls), 3.10.1-3.10.6; RFC 6528 (ISN);
+ * RFC 7323 2.2 (window scale choice). */
+#include "tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ipv4.h"
+
+const char *const ts_tcp_timer_names[TCPT_NTIMERS] = {
+	"on", "persist", "delack", "keepalive", "timewait",
+};
+
+static long tcb_live;
+
+long ts_tcp_live(void)
+{
+	return tcb_live;
+}
+
+struct ts_tcp *ts_tcp_of(struct ts_engine *eng)
+{
+	return eng->l4[TS_IPPROTO_TCP].state;
+}
+
+/* --- ISN (RFC 6528 3): ISN = M + F(4-tuple, secret) (tcp_isn.c) ------ */
+
+static uint32_t default_isn(struct ts_tcp *tcp, const struct ts_tcp_key *k, uint64_t now)
+{
+	return ts_tcp_isn(&tcp->secrets, k->laddr, k->lport, k->raddr, k->rport, now);
+}
+
+uint32_t ts_tcb_isn(struct ts_tcp *tcp, const struct ts_tcp_key *k, uint64_t now)
+{
+	return tcp->isn(tcp, k, now);
+}
+
+/* --- tables ------------------------------------------------------------ */
+
+struct ts_tcb *ts_tcb_lookup(struct ts_tcp *tcp, const struct ts_tcp_key *k)
+{
+	struct ts_tcb *tcb;
+
+	HASH_FIND(hh, tcp->conns, k, sizeof(*k), tcb);
+	return tcb;
+}
+
+struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport)
+{
+	struct ts_tcb *tcb;
+	uint64_t key = (uint64_t)laddr << 16 | lport;
+
+	HASH_FIND(lh, tcp->listeners, &key, sizeof(key), tcb);
+	if (tcb == NULL) {
+		key = lport; /* INADDR_ANY */
+		HASH_FIND(lh, tcp->listeners, &key, sizeof(key), tcb);
+	}
+	return tcb;
+}
+
+int ts_tcb_hash(struct ts_tcb *tcb)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+
+	if (tcb->hashed)
+		return 0;
+	if (ts_tcb_lookup(tcp, &tcb->key) != NULL)
+		return -EADDRINUSE;
+	HASH_ADD(hh, tcp->conns, key, sizeof(tcb->key), tcb);
+	tcb->hashed = 1;
+	return 0;
+}
+
+static void tcb_unhash(struct ts_tcb *tcb)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+
+	if (tcb->hashed) {
+		HASH_DELETE(hh, tcp->conns, tcb);
+		tcb->hashed = 0;
+	}
+	if (tcb->listen_hashed) {
+		HASH_DELETE(lh, tcp->listeners, tcb);
+		tcb->listen_hashed = 0;
+	}
+}
+
+/* --- TCB lifecycle ----------------------------------------------------- */
+
+struct ts_tcb *ts_tcb_alloc(struct ts_engine *eng)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	struct ts_tcb *tcb = calloc(1, sizeof(*tcb));
+
+	if (tcb == NULL)
+		return NULL;
+	tcb->eng = eng;
+	tcb->state = TCPS_CLOSED;
+	for (int i = 0; i < TCPT_NTIMERS; i++)
+		tcb->timer[i] = TS_NEVER;
+	tcb->rto = (uint64_t)eng->sysctl.tcp_rto_initial[0] * TS_USEC_PER_MSEC;
+	tcb->linger_secs = -1;
+	tcb->cc_algo = (int)eng->sysctl.tcp_congestion_control[0];
+	tcb->peer_mss = 536;
+	tcb->mss = 536;
+	tcb->rcv_mss = 536;
+	tcb->quickack = 16; /* Linux TCP_MAX_QUICKACKS */
+	ts_asm_init(&tcb->ooo);
+	ts_sack_init(&tcb->sb);
+	tcb->all_next = tcp->all;
+	if (tcp->all != NULL)
+		tcp->all->all_prev = tcb;
+	tcp->all = tcb;
+	tcp->ntcb++;
+	tcb_live++;
+	return tcb;
+}
+
+void ts_tcb_free(struct ts_tcb *tcb)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+
+	tcb_unhash(tcb);
+	if (tcb->listener != NULL) {
+		struct ts_tcb *l = tcb->listener;
+
+		if (tcb->flags & TF_ACCEPTQ) {
+			struct ts_tcb **pp = &l->acc_head;
+
+			while (*pp != NULL && *pp != tcb)
+				pp = &(*pp)->acc_next;
+			if (*pp == tcb)
+				*pp = tcb->acc_next;
+			l->acc_tail = NULL;
+			for (struct ts_tcb *c = l->acc_head; c != NULL; c = c->acc_next)
+				l->acc_tail = c;
+			l->accept_qlen--;
+		} else {
+			l->syn_qlen--;
+		}
+		tcb->listener = NULL;
+	}
+	if (tcb->all_prev != NULL)
+		tcb->all_prev->all_next = tcb->all_next;
+	else
+		tcp->all = tcb->all_next;
+	if (tcb->all_next != NULL)
+		tcb->all_next->all_prev = tcb->all_prev;
+	ts_ringbuf_free(&tcb->snd);
+	ts_ringbuf_free(&tcb->rcv);
+	tcp->ntcb--;
+	tcb_live--;
+	free(tcb);
+}
+
+static uint32_t pow2_at_least(uint64_t v)
+{
+	uint32_t p = 4096;
+
+	while (p < v && p < TS_RINGBUF_MAX)
+		p <<= 1;
+	return p;
+}
+
+int ts_tcp_init_buffers(struct ts_tcb *tcb)
+{
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+	int r;
+
+	if (tcb->snd.size == 0) {
+		r = ts_ringbuf_init(&tcb->snd, pow2_at_least((uint64_t)sc->tcp_wmem[1]));
+		if (r < 0)
+			return r;
+	}
+	if (tcb->rcv.size == 0) {
+		r = ts_ringbuf_init(&tcb->rcv, pow2_at_least((uint64_t)sc->tcp_rmem[1]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void ts_tcp_set_state(struct ts_tcb *tcb, int state)
+{
+	tcb->state = state;
+}
+
+uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr)
+{
+	unsigned mtu = eng->mtu ? eng->mtu : 1500;
+
+	/* Linux's loopback MTU is 65536: MSS 65483 after IP+TCP+TS.  The
+	 * in-engine loopback carries any size; keep Linux's number. */
+	if (ts_engine_is_local(eng, raddr))
+		mtu = 65535;
+	/* RFC 9293 3.7.1: MSS = MTU - 20 (IP) - 20 (TCP). */
+	return (uint16_t)(mtu - TS_IP_HLEN - TS_TCP_HLEN);
+}
+
+/* RFC 7323 2.2 / Linux tcp_select_initial_window: the smallest shift that
+ * lets the largest receive buffer be advertised. */
+uint8_t ts_tcp_choose_wscale(struct ts_engine *eng)
+{
+	int64_t space = eng->sysctl.tcp_rmem[2];
+	uint8_t ws = 0;
+
+	if (eng->sysctl.rmem_max[0] > space)
+		space = eng->sysctl.rmem_max[0];
+	while (ws < TS_TCP_MAX_WSCALE && (space >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+void ts_tcp_done(struct ts_tcb *tcb, int err)
+{
+	const struct ts_tcp_callbacks *cb = tcb->cb;
+
+	ts_tcp_timers_stop(tcb);
+	tcb->state = TCPS_CLOSED;
+	tcb_unhash(tcb);
+	if (tcb->flags & TF_ORPHAN || tcb->cb == NULL) {
+		/* Nobody holds it: an orphan, or a child never accepted
+		 * (Linux drops a reset child from the accept queue too). */
+		ts_tcb_free(tcb);
+		return;
+	}
+	if (err) {
+		tcb->so_error = err;
+		if (cb->on_error != NULL)
+			cb->on_error(tcb, err, tcb->user);
+	} else if (cb->on_closed != NULL) {
+		cb->on_closed(tcb, tcb->user);
+	}
+}
+
+/* --- layer setup ------------------------------------------------------- */
+
+static uint64_t l4_poll(struct ts_engine *eng, uint64_t now)
+{
+	return ts_tcp_poll(eng, now);
+}
+
+int ts_tcp_init(struct ts_engine *eng)
+{
+	struct ts_tcp *tcp = calloc(1, sizeof(*tcp));
+
+	if (tcp == NULL)
+		return -ENOMEM;
+	tcp->eng = eng;
+	tcp->output = ts_ip_output;
+	tcp->isn = default_isn;
+	if (ts_tcp_secrets_init(&tcp->secrets) < 0)
+		ts_tcp_secrets_set(&tcp->secrets,
+				   (uint64_t)ts_engine_rand(eng) << 32 | ts_engine_rand(eng));
+	tcp->next_port = (uint16_t)ts_engine_rand(eng);
+	eng->l4[TS_IPPROTO_TCP].input = ts_tcp_input;
+	eng->l4[TS_IPPROTO_TCP].icmp_error = ts_tcp_icmp_error;
+	eng->l4[TS_IPPROTO_TCP].poll = l4_poll;
+	eng->l4[TS_IPPROTO_TCP].state = tcp;
+	return 0;
+}
+
+void ts_tcp_destroy(struct ts_engine *eng)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+
+	if (tcp == NULL)
+		return;
+	while (tcp->all != NULL) {
+		tcp->all->listener = NULL;
+		ts_tcb_free(tcp->all);
+	}
+	free(tcp);
+	memset(&eng->l4[TS_IPPROTO_TCP], 0, sizeof(eng->l4[TS_IPPROTO_TCP]));
+}
+
+/* --- user calls -------------------------------------------------------- */
+
+struct ts_tcb *ts_tcp_socket(struct ts_engine *eng, const struct ts_tcp_callbacks *cb,
+			     void *user)
+{
+	struct ts_tcb *tcb = ts_tcb_alloc(eng);
+
+	if (tcb == NULL)
+		return NULL;
+	tcb->cb = cb;
+	tcb->user = user;
+	return tcb;
+}
+
+/* Is (addr, port) taken for a new bind by tcb?  Linux's rules, reduced:
+ * two sockets conflict on the same port when their addresses overlap
+ * (equal, or either is INADDR_ANY), unless both set SO_REUSEADDR and
+ * neither listens; a TIME_WAIT holder yields to SO_REUSEADDR. */
+static int port_conflict(struct ts_tcp *tcp, const struct ts_tcb *tcb, uint32_t addr,
+			 uint16_t port)
+{
+	for (struct ts_tcb *o = tcp->all; o != NULL; o = o->all_next) {
+		if (o == tcb || !(o->flags & TF_BOUND) || o->key.lport != port)
+			continue;
+		if (o->key.laddr != 0 && addr != 0 && o->key.laddr != addr)
+			continue;
+		if (tcb->flags & TF_REUSEADDR && o->state == TCPS_TIME_WAIT)
+			continue;
+		if (tcb->flags & TF_REUSEADDR && o->flags & TF_REUSEADDR &&
+		    o->state != TCPS_LISTEN)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+int ts_tcp_bind(struct ts_tcb *tcb, uint32_t addr, uint16_t port)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+
+	if (tcb->state != TCPS_CLOSED || tcb->flags & TF_BOUND)
+		return -EINVAL;
+	if (addr != 0 && !ts_engine_is_local(tcb->eng, addr))
+		return -EADDRNOTAVAIL;
+	if (port == 0) {
+		int64_t lo = tcb->eng->sysctl.ip_local_port_range[0];
+		int64_t hi = tcb->eng->sysctl.ip_local_port_range[1];
+		uint32_t n = (uint32_t)(hi - lo + 1);
+
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t p = (uint16_t)(lo + (tcp->next_port + i) % n);
+
+			if (!port_conflict(tcp, tcb, addr, p)) {
+				port = p;
+				tcp->next_port = (uint16_t)(tcp->next_port + i + 1);
+				break;
+			}
+		}
+		if (port == 0)
+			return -EADDRINUSE;
+	} else if (port_conflict(tcp, tcb, addr, port)) {
+		return -EADDRINUSE;
+	}
+	tcb->key.laddr = addr;
+	tcb->key.lport = port;
+	tcb->flags |= TF_BOUND;
+	return 0;
+}
+
+int ts_tcp_listen(struct ts_tcb *tcb, int backlog)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+	int64_t somax = tcb->eng->sysctl.somaxconn[0];
+	int r;
+
+	if (tcb->state == TCPS_LISTEN) {
+		/* Linux: listen() again only changes the backlog. */
+		tcb->backlog = backlog < 0 || backlog > somax ? (int)somax : backlog;
+		return 0;
+	}
+	if (tcb->state != TCPS_CLOSED)
+		return -EINVAL;
+	if (!(tcb->flags & TF_BOUND) && (r = ts_tcp_bind(tcb, 0, 0)) < 0)
+		return r;
+	if (ts_tcb_lookup_listener(tcp, tcb->key.laddr, tcb->key.lport) != NULL &&
+	    ts_tcb_lookup_listener(tcp, tcb->key.laddr, tcb->key.lport)->key.laddr ==
+		    tcb->key.laddr)
+		return -EADDRINUSE;
+	/* Linux: the backlog is clamped by net.core.somaxconn. */
+	tcb->backlog = backlog < 0 || backlog > somax ? (int)somax : backlog;
+	tcb->lkey = (uint64_t)tcb->key.laddr << 16 | tcb->key.lport;
+	HASH_ADD(lh, tcp->listeners, lkey, sizeof(tcb->lkey), tcb);
+	tcb->listen_hashed = 1;
+	tcb->state = TCPS_LISTEN;
+	return 0;
+}
+
+uint32_t ts_tcb_eff_mss(const struct ts_tcb *tcb)
+{
+	uint32_t m = tcb->mss;
+
+	if (tcb->flags & TF_TS)
+		m -= 12;
+	return m ? m : 1;
+}
+
+void ts_tcb_cc_start(struct ts_tcb *tcb, uint64_t now)
+{
+	const struct ts_tcp_cc_ops *ops = ts_tcp_cc_by_index(tcb->cc_algo);
+
+	if (ops == NULL)
+		ops = &ts_tcp_cubic_ops;
+	/* RFC 6928 / Linux: IW = tcp_initial_cwnd (10) segments; ssthresh
+	 * starts "arbitrarily high" (RFC 5681 3.1). */
+	ts_tcp_cc_init(&tcb->cc, ops, ts_tcb_eff_mss(tcb),
+		       (uint32_t)tcb->eng->sysctl.tcp_initial_cwnd[0], now);
+}
+
+uint32_t ts_tcb_cwnd(const struct ts_tcb *tcb)
+{
+	uint64_t c = ts_tcp_cc_cwnd_bytes(&tcb->cc);
+
+	return c > 0x7fffffff ? 0x7fffffff : (uint32_t)c;
+}
+
+int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	int r;
+
+	switch (tcb->state) {
+	case TCPS_CLOSED:
+		break;
+	case TCPS_SYN_SENT:
+		return -EALREADY;
+	case TCPS_LISTEN:
+		return -EINVAL;
+	default:
+		return -EISCONN;
+	}
+	if (tcb->so_error != 0 || (tcb->flags & TF_FIN_QUEUED))
+		return -EISCONN; /* a used socket stays used (simplified) */
+	if (port == 0 || addr == 0)
+		return -ECONNREFUSED; /* Linux: connect to port 0 is refused */
+	tcb->key.raddr = addr;
+	tcb->key.rport = port;
+	if (tcb->key.laddr == 0)
+		tcb->key.laddr = ts_ip_select_src(eng, addr);
+	if (!(tcb->flags & TF_BOUND)) {
+		int64_t lo = eng->sysctl.ip_local_port_range[0];
+		int64_t hi = eng->sysctl.ip_local_port_range[1];
+		uint32_t n = (uint32_t)(hi - lo + 1);
+		uint16_t found = 0;
+
+		for (uint32_t i = 0; i < n && !found; i++) {
+			uint16_t p = (uint16_t)(lo + (tcp->next_port + i) % n);
+			int busy = 0;
+
+			tcb->key.lport = p;
+			if (ts_tcb_lookup(tcp, &tcb->key) != NULL)
+				continue;
+			for (struct ts_tcb *o = tcp->all; o && !busy; o = o->all_next)
+				busy = o != tcb && o->flags & TF_BOUND &&
+				       o->key.lport == p && o->key.raddr == 0;
+			if (!busy) {
+				found = p;
+				tcp->next_port = (uint16_t)(tcp->next_port + i + 1);
+			}
+		}
+		if (!found) {
+			tcb->key.lport = 0;
+			return -EADDRNOTAVAIL;
+		}
+		tcb->flags |= TF_BOUND;
+	}
+	if ((r = ts_tcb_hash(tcb)) < 0)
+		return -EADDRNOTAVAIL;
+	if ((r = ts_tcp_init_buffers(tcb)) < 0)
+		return r;
+	tcb->adv_mss = ts_tcp_mss_for(eng, addr);
+	if (tcb->user_mss && tcb->user_mss < tcb->adv_mss)
+		tcb->adv_mss = tcb->user_mss;
+	tcb->rcv_wscale = eng->sysctl.tcp_window_scaling[0] ? ts_tcp_choose_wscale(eng) : 0;
+	tcb->iss = ts_tcb_isn(tcp, &tcb->key, now);
+	tcb->snd_una = tcb->iss;
+	tcb->snd_nxt = tcb->iss;
+	tcb->snd_max = tcb->iss;
+	tcb->snd_buf_seq = tcb->iss + 1;
+	tcb->ts_offset = ts_tcp_ts_off(&tcp->secrets, tcb->key.laddr, tcb->key.raddr);
+	tcb->created = now;
+	tcb->mss = tcb->adv_mss;
+	ts_tcb_cc_start(tcb, now);
+	tcb->state = TCPS_SYN_SENT;
+	eng->stats.TcpActiveOpens++;
+	/* RFC 9293 3.10.1: send SYN, enter SYN-SENT. */
+	ts_tcp_output(tcb, now);
+	return 0;
+}
+
+struct ts_tcb *ts_tcp_accept(struct ts_tcb *listener, const struct ts_tcp_callbacks *cb,
+			     void *user, int *err)
+{
+	struct ts_tcb *c;
+
+	if (listener->state != TCPS_LISTEN) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	c = listener->acc_head;
+	if (c == NULL) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	listener->acc_head = c->acc_next;
+	if (listener->acc_head == NULL)
+		listener->acc_tail = NULL;
+	listener->accept_qlen--;
+	c->acc_next = NULL;
+	c->listener = NULL;
+	c->flags &= ~TF_ACCEPTQ;
+	c->cb = cb;
+	c->user = user;
+	*err = 0;
+	return c;
+}
+
+size_t ts_tcp_readable(const struct ts_tcb *tcb)
+{
+	return ts_ringbuf_len(&tcb->rcv);
+}
+
+size_t ts_tcp_writable(const struct ts_tcb *tcb)
+{
+	if (tcb->state != TCPS_ESTABLISHED && tcb->state != TCPS_CLOSE_WAIT)
+		return 0;
+	if (tcb->flags & TF_FIN_QUEUED)
+		return 0;
+	return ts_ringbuf_space(&tcb->snd);
+}
+
+ssize_t ts_tcp_send(struct ts_tcb *tcb, const void *data, size_t len, uint64_t now)
+{
+	size_t n;
+
+	if (tcb->so_error) {
+		int e = tcb->so_error;
+
+		tcb->so_error = 0;
+		return -e;
+	}
+	if (tcb->flags & TF_FIN_QUEUED)
+		return -EPIPE;
+	switch (tcb->state) {
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		break;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		return -EAGAIN;
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+		return -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+	n = ts_ringbuf_write(&tcb->snd, data, len);
+	if (n > 0)
+		ts_tcp_output(tcb, now);
+	return n == 0 && len > 0 ? -EAGAIN : (ssize_t)n;
+}
+
+ssize_t ts_tcp_recv(struct ts_tcb *tcb, void *buf, size_t len, uint64_t now)
+{
+	uint32_t before, after;
+	size_t n;
+
+	if (ts_ringbuf_len(&tcb->rcv) == 0) {
+		if (tcb->so_error) {
+			int e = tcb->so_error;
+
+			tcb->so_error = 0;
+			return -e;
+		}
+		if (tcb->flags & (TF_RCVD_FIN | TF_SHUT_RD))
+			return 0;
+		if (tcb->state == TCPS_CLOSED || tcb->state == TCPS_LISTEN)
+			return tcb->state == TCPS_LISTEN ? -ENOTCONN : 0;
+		return -EAGAIN;
+	}
+	before = ts_tcp_select_window(tcb);
+	n = ts_ringbuf_read(&tcb->rcv, buf, len);
+	after = ts_tcp_select_window(tcb);
+	/* RFC 9293 3.8.6.2.2 / Linux tcp_cleanup_rbuf: announce a window that
+	 * reopened by at least an MSS and doubled, so the sender is not stuck
+	 * behind a window it last saw nearly closed. */
+	if (TCPS_HAVEESTABLISHED(tcb->state) && !(tcb->flags & TF_RCVD_FIN) &&
+	    after >= before + tcb->rcv_mss && after >= 2 * before) {
+		tcb->flags |= TF_ACKNOW;
+		ts_tcp_output(tcb, now);
+	}
+	return (ssize_t)n;
+}
+
+int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now)
+{
+	if (how < 0 || how > 2)
+		return -EINVAL;
+	switch (tcb->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+		/* Linux: shutdown on an unconnected socket is ENOTCONN; on a
+		 * connecting one it closes it. */
+		if (tcb->state == TCPS_SYN_SENT) {
+			tcb_unhash(tcb);
+			ts_tcp_timers_stop(tcb);
+			tcb->state = TCPS_CLOSED;
+			return 0;
+		}
+		return -ENOTCONN;
+	default:
+		break;
+	}
+	if (how == 0 || how == 2)
+		tcb->flags |= TF_SHUT_RD;
+	if ((how == 1 || how == 2) && !(tcb->flags & TF_FIN_QUEUED)) {
+		/* RFC 9293 3.10.4: CLOSE in ESTABLISHED queues a FIN after
+		 * the data and enters FIN-WAIT-1; in CLOSE-WAIT, LAST-ACK. */
+		if (tcb->state == TCPS_ESTABLISHED || tcb->state == TCPS_SYN_RECEIVED) {
+			tcb->flags |= TF_FIN_QUEUED;
+			tcb->state = TCPS_FIN_WAIT_1;
+		} else if (tcb->state == TCPS_CLOSE_WAIT) {
+			tcb->flags |= TF_FIN_QUEUED;
+			tcb->state = TCPS_LAST_ACK;
+		}
+		ts_tcp_output(tcb, now);
+	}
+	return 0;
+}
+
+static void listener_close(struct ts_tcb *l, uint64_t now)
+{
+	struct ts_tcp *tcp = ts_tcp_of(l->eng);
+	struct ts_tcb *t, *next;
+
+	/* Linux inet_csk_listen_stop: children not yet accepted are
+	 * disconnected, which resets the synchronized ones. */
+	for (t = tcp->all; t != NULL; t = next) {
+		next = t->all_next;
+		if (t->listener != l)
+			continue;
+		if (t->state == TCPS_ESTABLISHED || t->state == TCPS_CLOSE_WAIT)
+			ts_tcp_send_rst_tcb(t, now);
+		if (next == l)
+			next = l->all_next;
+		ts_tcb_free(t);
+	}
+	ts_tcb_free(l);
+}
+
+void ts_tcp_abort(struct ts_tcb *tcb, uint64_t now)
+{
+	switch (tcb->state) {
+	case TCPS_LISTEN:
+		listener_close(tcb, now);
+		return;
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+	case TCPS_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_2:
+	case TCPS_CLOSE_WAIT:
+		/* RFC 9293 3.10.5: ABORT sends a reset. */
+		ts_tcp_send_rst_tcb(tcb, now);
+		break;
+	default:
+		break;
+	}
+	ts_tcb_free(tcb);
+}
+
+int ts_tcp_close(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+
+	tcb->cb = NULL;
+	tcb->user = NULL;
+	switch (tcb->state) {
+	case TCPS_LISTEN:
+		listener_close(tcb, now);
+		return 0;
+	case TCPS_CLOSED:
+	case TCPS_SYN_SENT:
+		ts_tcb_free(tcb);
+		return 0;
+	default:
+		break;
+	}
+	if (ts_ringbuf_len(&tcb->rcv) > 0) {
+		/* Linux tcp_close: unread data means the peer's data was
+		 * lost: reset instead of a FIN (RFC 2525 2.17). */
+		eng->stats.TcpExtTCPAbortOnClose++;
+		ts_tcp_abort(tcb, now);
+		return 0;
+	}
+	if (tcb->flags & TF_LINGER && tcb->linger_secs == 0) {
+		/* SO_LINGER with zero time: abortive close (Linux counts it
+		 * as TCPAbortOnData). */
+		eng->stats.TcpExtTCPAbortOnData++;
+		ts_tcp_abort(tcb, now);
+		return 0;
+	}
+	tcb->flags |= TF_ORPHAN;
+	switch (tcb->state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		ts_tcp_shutdown(tcb, 2, now);
+		break;
+	case TCPS_FIN_WAIT_2:
+		/* Linux: an orphaned FIN-WAIT-2 lasts tcp_fin_timeout. */
+		ts_tcp_timer_set(tcb, TCPT_2MSL,
+				 now + (uint64_t)eng->sysctl.tcp_fin_timeout[0] *
+					       TS_USEC_PER_SEC);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value)
+{
+	switch (opt) {
+	case TS_TCP_NODELAY:
+		if (value)
+			tcb->flags |= TF_NODELAY;
+		else
+			tcb->flags &= ~TF_NODELAY;
+		if (value && TCPS_HAVEESTABLISHED(tcb->state))
+			ts_tcp_output(tcb, tcb->eng->now);
+		return 0;
+	case TS_TCP_CORK:
+		if (value) {
+			tcb->flags |= TF_CORK;
+		} else {
+			/* Linux: uncorking pushes what is queued. */
+			tcb->flags &= ~TF_CORK;
+			if (TCPS_HAVEESTABLISHED(tcb->state))
+				ts_tcp_output(tcb, tcb->eng->now);
+		}
+		return 0;
+	case TS_TCP_KEEPALIVE:
+		if (value)
+			tcb->flags |= TF_KEEPALIVE;
+		else
+			tcb->flags &= ~TF_KEEPALIVE;
+		ts_tcp_keepalive_reset(tcb, tcb->eng->now);
+		return 0;
+	case TS_TCP_KEEPIDLE:
+		if (value < 1 || value > 32767)
+			return -EINVAL;
+		tcb->keep_idle = value;
+		ts_tcp_keepalive_reset(tcb, tcb->eng->now);
+		return 0;
+	case TS_TCP_KEEPINTVL:
+		if (value < 1 || value > 32767)
+			return -EINVAL;
+		tcb->keep_intvl = value;
+		return 0;
+	case TS_TCP_KEEPCNT:
+		if (value < 1 || value > 127)
+			return -EINVAL;
+		tcb->keep_cnt = value;
+		return 0;
+	case TS_TCP_LINGER:
+		if (value < 0) {
+			tcb->flags &= ~TF_LINGER;
+		} else {
+			tcb->flags |= TF_LINGER;
+			tcb->linger_secs = value;
+		}
+		return 0;
+	case TS_TCP_MAXSEG:
+		/* Linux: 88 .. 65535 (TCP_MIN_MSS .. MAX_TCP_WINDOW). */
+		if (value < 88 || value > 65535)
+			return -EINVAL;
+		tcb->user_mss = (uint16_t)value;
+		return 0;
+	case TS_TCP_SNDBUF:
+	case TS_TCP_RCVBUF: {
+		struct ts_ringbuf *rb = opt == TS_TCP_SNDBUF ? &tcb->snd : &tcb->rcv;
+		uint32_t sz = pow2_at_least(value < 0 ? 0 : (uint64_t)value);
+
+		if (rb->size == 0)
+			return ts_ringbuf_init(rb, sz);
+		if (sz < ts_ringbuf_len(rb) || !ts_asm_empty(&tcb->ooo))
+			return 0; /* keep the current ring */
+		return ts_ringbuf_resize(rb, sz);
+	}
+	case TS_TCP_SYNCNT:
+		if (value < 0 || value > 127)
+			return -EINVAL;
+		tcb->syn_retries = value;
+		return 0;
+	case TS_TCP_REUSEADDR:
+		if (value)
+			tcb->flags |= TF_REUSEADDR;
+		else
+			tcb->flags &= ~TF_REUSEADDR;
+		return 0;
+	case TS_TCP_QUICKACK:
+		if (value) {
+			tcb->quickack = 16;
+			if (tcb->flags & TF_DELACK) {
+				tcb->flags |= TF_ACKNOW;
+				if (TCPS_HAVEESTABLISHED(tcb->state))
+					ts_tcp_output(tcb, tcb->eng->now);
+			}
+		}
+		return 0;
+	case TS_TCP_CONGESTION:
+		if (value < 0 || value > 1)
+			return -ENOENT;
+		tcb->cc_algo = value;
+		if (tcb->cc.ops != NULL) {
+			/* Linux tcp_reinit_congestion_control: keep cwnd. */
+			uint32_t cw = tcb->cc.cwnd, ss = tcb->cc.ssthresh;
+
+			ts_tcp_cc_init(&tcb->cc, ts_tcp_cc_by_index(value), tcb->cc.mss,
+				       tcb->cc.init_cwnd, tcb->eng->now);
+			tcb->cc.cwnd = cw;
+			tcb->cc.ssthresh = ss;
+		}
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value)
+{
+	switch (opt) {
+	case TS_TCP_NODELAY:
+		*value = !!(tcb->flags & TF_NODELAY);
+		return 0;
+	case TS_TCP_CORK:
+		*value = !!(tcb->flags & TF_CORK);
+		return 0;
+	case TS_TCP_KEEPALIVE:
+		*value = !!(tcb->flags & TF_KEEPALIVE);
+		return 0;
+	case TS_TCP_KEEPIDLE:
+		*value = tcb->keep_idle ? tcb->keep_idle
+					: (int)tcb->eng->sysctl.tcp_keepalive_time[0];
+		return 0;
+	case TS_TCP_KEEPINTVL:
+		*value = tcb->keep_intvl ? tcb->keep_intvl
+					 : (int)tcb->eng->sysctl.tcp_keepalive_intvl[0];
+		return 0;
+	case TS_TCP_KEEPCNT:
+		*value = tcb->keep_cnt ? tcb->keep_cnt
+				       : (int)tcb->eng->sysctl.tcp_keepalive_probes[0];
+		return 0;
+	case TS_TCP_LINGER:
+		*value = tcb->flags & TF_LINGER ? tcb->linger_secs : -1;
+		return 0;
+	case TS_TCP_MAXSEG:
+		/* Linux: before the connection, the user's value or 536. */
+		*value = TCPS_HAVEESTABLISHED(tcb->state) ? tcb->mss
+			 : tcb->user_mss			 ? tcb->user_mss
+								 : 536;
+		return 0;
+	case TS_TCP_SNDBUF:
+		*value = tcb->snd.size ? (int)tcb->snd.size
+				       : (int)pow2_at_least((uint64_t)tcb->eng->sysctl.tcp_wmem[1]);
+		return 0;
+	case TS_TCP_RCVBUF:
+		*value = tcb->rcv.size ? (int)tcb->rcv.size
+				       : (int)pow2_at_least((uint64_t)tcb->eng->sysctl.tcp_rmem[1]);
+		return 0;
+	case TS_TCP_SYNCNT:
+		*value = tcb->syn_retries ? tcb->syn_retries
+					  : (int)tcb->eng->sysctl.tcp_syn_retries[0];
+		return 0;
+	case TS_TCP_REUSEADDR:
+		*value = !!(tcb->flags & TF_REUSEADDR);
+		return 0;
+	case TS_TCP_QUICKACK:
+		*value = tcb->quickack > 0;
+		return 0;
+	case TS_TCP_CONGESTION:
+		*value = tcb->cc_algo;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+void ts_tcp_get_info(const struct ts_tcb *tcb, struct ts_tcp_info *in, uint64_t now)
+{
+	memset(in, 0, sizeof(*in));
+	in->state = tcb->state;
+	in->laddr = tcb->key.laddr;
+	in->raddr = tcb->key.raddr;
+	in->lport = tcb->key.lport;
+	in->rport = tcb->key.rport;
+	in->snd_una = tcb->snd_una;
+	in->snd_nxt = tcb->snd_nxt;
+	in->snd_max = tcb->snd_max;
+	in->snd_wnd = tcb->snd_wnd;
+	in->iss = tcb->iss;
+	in->rcv_nxt = tcb->rcv_nxt;
+	in->rcv_wnd = tcb->rcv_adv - tcb->rcv_nxt;
+	in->irs = tcb->irs;
+	in->snd_wscale = tcb->snd_wscale;
+	in->rcv_wscale = tcb->rcv_wscale;
+	in->mss = tcb->mss;
+	in->rcv_mss = tcb->rcv_mss;
+	in->options = tcb->flags & (TF_TS | TF_WS | TF_SACK);
+	in->srtt = tcb->srtt;
+	in->rttvar = tcb->rttvar;
+	in->rto = tcb->rto;
+	in->cwnd = tcb->cc.cwnd;
+	in->ssthresh = tcb->cc.ssthresh;
+	in->ca_state = tcb->cc.ca_state;
+	in->retransmits = tcb->retransmits;
+	in->backoff = tcb->backoff;
+	in->probes = tcb->probes_out;
+	in->total_retrans = tcb->total_retrans;
+	in->unacked = tcb->snd_max - tcb->snd_una;
+	in->sacked = ts_sack_bytes(&tcb->sb);
+	in->rqueue = (uint32_t)ts_ringbuf_len(&tcb->rcv);
+	in->wqueue = (uint32_t)ts_ringbuf_len(&tcb->snd);
+	in->timer_deadline = ts_tcp_tcb_next_timer(tcb, &in->timer);
+	in->cc = tcb->cc_algo == 0 ? "reno" : "cubic";
+	in->syn_qlen = tcb->syn_qlen;
+	in->accept_qlen = tcb->accept_qlen;
+	in->backlog = tcb->backlog;
+	(void)now;
+}

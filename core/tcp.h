@@ -1,0 +1,353 @@
+/* TCP (RFC 9293) with Linux's timers, retry limits and close semantics.
+ *
+ * The engine owns every TCB.  A user (the daemon's socket layer, the tests)
+ * holds a TCB from ts_tcp_socket()/ts_tcp_accept() until ts_tcp_close() or
+ * ts_tcp_abort(), and learns about events through per-TCB callbacks.  After
+ * close the TCB is an orphan: the engine finishes the close on its own and
+ * frees it, with no more callbacks.  A connection that fails (RST, timeout)
+ * while the user still holds it goes to CLOSED, reports on_error, and stays
+ * allocated until the user closes it, like a socket fd.
+ *
+ * Files: tcp.c (TCB lifecycle, tables, user calls, options), tcp_in.c
+ * (segment arrival, RFC 9293 3.10.7), tcp_out.c (what to send and building
+ * segments), tcp_timer.c (retransmission, persist, delayed ACK, keepalive,
+ * FIN_WAIT_2 and TIME_WAIT).  All time is in microseconds. */
+#ifndef TS_TCP_H
+#define TS_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uthash.h>
+
+#include "assembler.h"
+#include "ringbuf.h"
+#include "tcp_cc.h"
+#include "tcp_fsm.h"
+#include "tcp_isn.h"
+#include "tcp_sack.h"
+#include "tcp_seq.h"
+#include "wire_tcp.h"
+
+struct ts_engine;
+struct pktbuf;
+struct ts_ip_out;
+struct ts_icmp_err;
+struct ts_tcb;
+
+/* Timers, one deadline each (TS_NEVER when off). */
+enum {
+	TCPT_REXMT,	/* retransmission: SYN, SYN-ACK, data, FIN (RFC 6298) */
+	TCPT_PERSIST,	/* zero-window probe (RFC 9293 3.8.6.1) */
+	TCPT_DELACK,	/* delayed ACK (RFC 9293 3.8.6.3, Linux's ato) */
+	TCPT_KEEP,	/* keepalive (RFC 1122 4.2.3.6) */
+	TCPT_2MSL,	/* TIME_WAIT, and the orphaned FIN_WAIT_2 timeout */
+	TCPT_NTIMERS
+};
+
+extern const char *const ts_tcp_timer_names[TCPT_NTIMERS];
+
+/* Event hooks.  Any may be NULL.  They run inside engine calls: they may
+ * call ts_tcp_recv/send/accept, and ts_tcp_close on the TCB they are
+ * called for only from on_error/on_closed. */
+struct ts_tcp_callbacks {
+	/* The handshake completed (active open). */
+	void (*on_established)(struct ts_tcb *tcb, void *user);
+	/* Data, or the peer's FIN (recv will return 0), can be read. */
+	void (*on_readable)(struct ts_tcb *tcb, void *user);
+	/* Send buffer space was freed. */
+	void (*on_writable)(struct ts_tcb *tcb, void *user);
+	/* A listener's accept queue became non-empty. */
+	void (*on_accept)(struct ts_tcb *listener, void *user);
+	/* The connection failed: err is ECONNREFUSED, ECONNRESET,
+	 * ETIMEDOUT, EHOSTUNREACH, ... (positive).  State is now CLOSED. */
+	void (*on_error)(struct ts_tcb *tcb, int err, void *user);
+	/* The connection reached CLOSED gracefully (both FINs done). */
+	void (*on_closed)(struct ts_tcb *tcb, void *user);
+};
+
+/* Per-socket options (the shim maps setsockopt onto these). */
+enum ts_tcp_opt {
+	TS_TCP_NODELAY,		/* TCP_NODELAY */
+	TS_TCP_CORK,		/* TCP_CORK */
+	TS_TCP_KEEPALIVE,	/* SO_KEEPALIVE */
+	TS_TCP_KEEPIDLE,	/* TCP_KEEPIDLE, seconds */
+	TS_TCP_KEEPINTVL,	/* TCP_KEEPINTVL, seconds */
+	TS_TCP_KEEPCNT,		/* TCP_KEEPCNT */
+	TS_TCP_LINGER,		/* SO_LINGER: -1 off, else seconds */
+	TS_TCP_MAXSEG,		/* TCP_MAXSEG (before connect) */
+	TS_TCP_SNDBUF,		/* SO_SNDBUF, bytes (rounded up to 2^n) */
+	TS_TCP_RCVBUF,		/* SO_RCVBUF, bytes (rounded up to 2^n) */
+	TS_TCP_SYNCNT,		/* TCP_SYNCNT: 0 means tcp_syn_retries */
+	TS_TCP_REUSEADDR,	/* SO_REUSEADDR */
+	TS_TCP_QUICKACK,	/* TCP_QUICKACK */
+	TS_TCP_CONGESTION,	/* TCP_CONGESTION: 0 reno, 1 cubic */
+};
+
+/* Local/remote address and ports, host order: the connection table key. */
+struct ts_tcp_key {
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+};
+
+/* Flags (tcb->flags). */
+#define TF_ACKNOW 0x00000001u	/* send an ACK at the next output */
+#define TF_DELACK 0x00000002u	/* an ACK is owed, delayed */
+#define TF_NODELAY 0x00000004u
+#define TF_CORK 0x00000008u
+#define TF_FIN_QUEUED 0x00000010u /* user shut down writing */
+#define TF_FIN_SENT 0x00000020u	/* our FIN has been sent at least once */
+#define TF_SHUT_RD 0x00000040u
+#define TF_ORPHAN 0x00000080u	/* user closed; engine owns it */
+#define TF_RCVD_FIN 0x00000100u	/* peer's FIN consumed into rcv_nxt */
+#define TF_TS 0x00000200u	/* timestamps negotiated */
+#define TF_WS 0x00000400u	/* window scaling negotiated */
+#define TF_SACK 0x00000800u	/* SACK negotiated */
+#define TF_KEEPALIVE 0x00001000u
+#define TF_IN_RECOVERY 0x00002000u /* fast recovery (RFC 6582 / 6675) */
+#define TF_PASSIVE 0x00004000u	/* child of a listener */
+#define TF_ACCEPTQ 0x00008000u	/* on its listener's accept queue */
+#define TF_REUSEADDR 0x00010000u
+#define TF_OOO_FIN 0x00020000u	/* a FIN arrived out of order */
+#define TF_SYNCOOKIE 0x00040000u
+#define TF_RTT_TIMING 0x00080000u /* rtt_seq is being timed (Karn) */
+#define TF_LINGER 0x00100000u
+#define TF_BOUND 0x00200000u
+#define TF_LOSS_RECOVERY 0x00400000u /* after an RTO, until snd_max acked */
+
+struct ts_tcb {
+	struct ts_engine *eng;
+	struct ts_tcp_key key;
+	UT_hash_handle hh;		/* tcp->conns, by key */
+	UT_hash_handle lh;		/* tcp->listeners, by lkey */
+	uint64_t lkey;			/* laddr << 16 | lport */
+	struct ts_tcb *all_next, *all_prev; /* every TCB */
+	int hashed, listen_hashed;
+	int state;
+	uint32_t flags;
+
+	/* RFC 9293 3.3.1: send sequence variables. */
+	uint32_t iss, snd_una, snd_nxt, snd_max; /* snd_max: highest sent */
+	uint32_t snd_wl1, snd_wl2, snd_up;
+	uint32_t snd_wnd, max_snd_wnd;	/* scaled, bytes */
+	uint32_t snd_buf_seq;		/* sequence of the send ring's first byte */
+	/* Receive sequence variables. */
+	uint32_t irs, rcv_nxt, rcv_wnd, rcv_adv, rcv_up;
+	uint8_t snd_wscale, rcv_wscale;	/* shift for their/our window */
+	uint16_t mss;			/* what we send per segment, no options */
+	uint16_t peer_mss;		/* the peer's MSS option (536 if none) */
+	uint16_t adv_mss;		/* MSS we advertise */
+	uint16_t user_mss;		/* TCP_MAXSEG, 0 if unset */
+	uint16_t rcv_mss;		/* estimate of the peer's segment size */
+
+	/* RFC 7323 timestamps. */
+	uint32_t ts_recent, ts_offset;
+	uint64_t ts_recent_stamp;	/* µs when ts_recent was set */
+	uint32_t last_ack_sent;
+
+	/* RFC 6298 round-trip estimation (µs). */
+	uint64_t srtt, rttvar, rto;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+	int backoff;			/* Linux icsk_backoff */
+	int retransmits;		/* Linux icsk_retransmits */
+	uint64_t retrans_stamp;		/* first send of the head segment */
+	uint32_t total_retrans;
+	int syn_retries;		/* TCP_SYNCNT, 0: the sysctl */
+
+	/* Congestion control (RFC 5681 / 6582 / 9438): tcp_cc.h, segments. */
+	struct ts_tcp_cc_state cc;
+	int dupacks;
+	int cc_algo;			/* 0 reno, 1 cubic (ts_cc_names) */
+
+	/* RFC 6675: the sender's view of what the peer SACKed. */
+	struct ts_sack_scoreboard sb;
+
+	/* Buffers: power-of-two rings (ringbuf.h); out-of-order ranges of
+	 * the receive ring in the assembler (assembler.h). */
+	struct ts_ringbuf snd, rcv;	/* snd head = snd_buf_seq */
+	struct ts_assembler ooo;	/* base = rcv_nxt */
+	uint32_t rcv_fin_seq;		/* TF_OOO_FIN: where the FIN is */
+
+	/* Delayed ACK (Linux icsk_ack). */
+	int quickack;			/* segments still acked at once */
+	uint32_t unacked_bytes;		/* received since our last ACK */
+
+	/* Persist and keepalive. */
+	int probes_out;
+	int keep_idle, keep_intvl, keep_cnt; /* seconds / count; 0: sysctl */
+	uint64_t last_rcv;		/* µs of the last segment received */
+	int linger_secs;
+
+	/* RFC 5961 per-socket rate limit (Linux tcp_invalid_ratelimit). */
+	uint64_t last_oow_ack;
+
+	uint64_t timer[TCPT_NTIMERS];
+
+	/* Listening. */
+	int backlog;
+	int syn_qlen, accept_qlen;
+	struct ts_tcb *listener;	/* for children: who accepts them */
+	struct ts_tcb *acc_head, *acc_tail, *acc_next; /* accept queue */
+	int syn_acked_retries;		/* SYN-ACKs retransmitted (Linux num_retrans) */
+
+	int so_error;			/* pending error (positive errno) */
+	const struct ts_tcp_callbacks *cb;
+	void *user;
+	uint64_t created;
+};
+
+/* What `tapsock ss` and TCP_INFO show. */
+struct ts_tcp_info {
+	int state;			/* TCPS_* */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, iss;
+	uint32_t rcv_nxt, rcv_wnd, irs;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss, rcv_mss;
+	uint32_t options;		/* TF_TS | TF_WS | TF_SACK */
+	uint64_t srtt, rttvar, rto;	/* µs */
+	uint32_t cwnd, ssthresh;	/* segments, as Linux */
+	int ca_state;			/* TS_CA_* */
+	int retransmits, backoff, probes;
+	uint32_t total_retrans;
+	uint32_t unacked, sacked;	/* bytes in flight / sacked */
+	uint32_t rqueue, wqueue;	/* bytes unread / unsent+unacked */
+	int timer;			/* next TCPT_*, -1 none */
+	uint64_t timer_deadline;	/* µs */
+	const char *cc;			/* "reno" / "cubic" */
+	int syn_qlen, accept_qlen, backlog;
+};
+
+/* The TCP layer's state in eng->l4[TS_IPPROTO_TCP].state. */
+struct ts_tcp {
+	struct ts_engine *eng;
+	struct ts_tcb *conns;		/* uthash by 4-tuple */
+	struct ts_tcb *listeners;	/* uthash by laddr/lport */
+	struct ts_tcb *all;		/* every TCB */
+	int ntcb;
+	uint16_t next_port;
+	struct ts_tcp_secrets secrets;	/* ISN, timestamp offsets, cookies */
+	/* Linux's global challenge-ACK budget (RFC 5961 7). */
+	uint64_t challenge_stamp;	/* second of the current budget */
+	uint32_t challenge_count;
+	/* Output: ts_ip_output; tests replace it to capture segments. */
+	int (*output)(struct ts_engine *eng, struct pktbuf *pkt,
+		      const struct ts_ip_out *o);
+	/* ISN generator; tests replace it to pick the ISN. */
+	uint32_t (*isn)(struct ts_tcp *tcp, const struct ts_tcp_key *k, uint64_t now);
+	void *test_arg;
+};
+
+/* --- layer setup (engine) --- */
+/* Registers TCP in eng->l4[6]; call after the engine is set up. */
+int ts_tcp_init(struct ts_engine *eng);
+/* Frees every TCB (no segments sent). */
+void ts_tcp_destroy(struct ts_engine *eng);
+struct ts_tcp *ts_tcp_of(struct ts_engine *eng);
+/* TCBs allocated and not yet freed, in this process (for leak checks). */
+long ts_tcp_live(void);
+
+/* --- user calls: 0 / a count / a negative errno --- */
+struct ts_tcb *ts_tcp_socket(struct ts_engine *eng, const struct ts_tcp_callbacks *cb,
+			     void *user);
+int ts_tcp_bind(struct ts_tcb *tcb, uint32_t addr, uint16_t port);
+int ts_tcp_listen(struct ts_tcb *tcb, int backlog);
+int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t now);
+/* Takes the oldest connection from the accept queue: NULL with *err set to
+ * -EAGAIN when empty (-EINVAL if not listening). */
+struct ts_tcb *ts_tcp_accept(struct ts_tcb *listener, const struct ts_tcp_callbacks *cb,
+			     void *user, int *err);
+/* Queues data: returns the bytes accepted (0..len, limited by the send
+ * buffer), -EAGAIN before the connection is established, -EPIPE after
+ * shutdown(SHUT_WR), the pending error after a failure. */
+ssize_t ts_tcp_send(struct ts_tcb *tcb, const void *data, size_t len, uint64_t now);
+/* Reads in-order data: bytes, 0 at end of stream, -EAGAIN when nothing is
+ * there yet, the pending error after a failure. */
+ssize_t ts_tcp_recv(struct ts_tcb *tcb, void *buf, size_t len, uint64_t now);
+/* how: 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR. */
+int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now);
+/* The user lets go of tcb (close(2)): a graceful FIN, an RST when unread
+ * data is left or SO_LINGER is zero (Linux), or freed at once when there is
+ * no connection.  tcb must not be used afterwards. */
+int ts_tcp_close(struct ts_tcb *tcb, uint64_t now);
+/* Sends an RST if synchronized and frees tcb at once. */
+void ts_tcp_abort(struct ts_tcb *tcb, uint64_t now);
+int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value);
+int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value);
+/* Bytes that can be read / queued without blocking. */
+size_t ts_tcp_readable(const struct ts_tcb *tcb);
+size_t ts_tcp_writable(const struct ts_tcb *tcb);
+void ts_tcp_get_info(const struct ts_tcb *tcb, struct ts_tcp_info *info, uint64_t now);
+
+/* --- engine hooks (eng->l4[6]) --- */
+int ts_tcp_input(struct ts_engine *eng, struct pktbuf *pkt);
+void ts_tcp_icmp_error(struct ts_engine *eng, const struct ts_icmp_err *e);
+uint64_t ts_tcp_poll(struct ts_engine *eng, uint64_t now);
+
+/* --- internal to tcp*.c --- */
+/* A parsed incoming segment: travels as an argument (STYLE 9). */
+struct tcp_seg {
+	struct ts_tcp_hdr th;
+	uint32_t src, dst;		/* host order */
+	const uint8_t *data;		/* payload */
+	uint32_t len;			/* payload bytes */
+	uint64_t now;
+};
+
+/* tcp.c */
+struct ts_tcb *ts_tcb_alloc(struct ts_engine *eng);
+void ts_tcb_free(struct ts_tcb *tcb);
+int ts_tcb_hash(struct ts_tcb *tcb);
+struct ts_tcb *ts_tcb_lookup(struct ts_tcp *tcp, const struct ts_tcp_key *k);
+struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport);
+/* The connection is over: reports err (0: graceful) and frees an orphan or
+ * a child nobody accepted; the user's TCB stays in CLOSED. */
+void ts_tcp_done(struct ts_tcb *tcb, int err);
+void ts_tcp_set_state(struct ts_tcb *tcb, int state);
+int ts_tcp_init_buffers(struct ts_tcb *tcb);
+uint32_t ts_tcb_isn(struct ts_tcp *tcp, const struct ts_tcp_key *k, uint64_t now);
+uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr);
+/* Starts congestion control once the MSS is known. */
+void ts_tcb_cc_start(struct ts_tcb *tcb, uint64_t now);
+/* cwnd in bytes. */
+uint32_t ts_tcb_cwnd(const struct ts_tcb *tcb);
+/* Payload bytes per segment (MSS less the options every segment has). */
+uint32_t ts_tcb_eff_mss(const struct ts_tcb *tcb);
+uint8_t ts_tcp_choose_wscale(struct ts_engine *eng);
+
+/* tcp_out.c */
+/* Sends whatever the windows, Nagle and the flags allow. */
+void ts_tcp_output(struct ts_tcb *tcb, uint64_t now);
+/* Sends one segment: flags, seq, payload from the send ring at seq. */
+int ts_tcp_xmit(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t len,
+		uint64_t now);
+void ts_tcp_send_ack(struct ts_tcb *tcb, uint64_t now);
+/* An RST in answer to seg, for which no TCB exists (RFC 9293 3.10.7.1). */
+void ts_tcp_send_reset(struct ts_engine *eng, const struct tcp_seg *seg);
+/* An RST from a TCB (abort). */
+void ts_tcp_send_rst_tcb(struct ts_tcb *tcb, uint64_t now);
+/* An RFC 5961 challenge ACK, rate limited; returns 1 if sent. */
+int ts_tcp_challenge_ack(struct ts_tcb *tcb, uint64_t now);
+/* The receive window to advertise now, unscaled bytes. */
+uint32_t ts_tcp_select_window(struct ts_tcb *tcb);
+uint32_t ts_tcp_tsval(const struct ts_tcb *tcb, uint64_t now);
+
+/* tcp_timer.c */
+void ts_tcp_timer_set(struct ts_tcb *tcb, int which, uint64_t when);
+void ts_tcp_timer_stop(struct ts_tcb *tcb, int which);
+void ts_tcp_timers_stop(struct ts_tcb *tcb);
+/* Arms TCPT_REXMT at now + rto << backoff, capped at tcp_rto_max. */
+void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now);
+void ts_tcp_rtt_sample(struct ts_tcb *tcb, uint64_t rtt);
+void ts_tcp_keepalive_reset(struct ts_tcb *tcb, uint64_t now);
+void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now);
+uint64_t ts_tcp_tcb_next_timer(const struct ts_tcb *tcb, int *which);
+void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now);
+
+/* tcp_in.c */
+void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg);
+
+#endif

@@ -1,0 +1,1002 @@
+/* TCP input: segment arrival, RFC 9293 3.10.7 step by step, for LISTEN,
+ * SYN-SENT, the synchronized states and TIME-WAIT, with RFC 5961
+ * challenge ACKs, RFC 7323 PAWS, RFC 5681/6582/6675 loss detection and
+ * delayed ACKs as Linux does them.  Called by ipv4 through eng->l4[6].
+ * Read first: RFC 9293 3.10.7, RFC 5961 3-5, RFC 7323 5, RFC 5681 3-4,
+ * RFC 6582 3, RFC 6675 5; Linux tcp_input.c / tcp_minisocks.c. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ipv4.h"
+#include "wire.h"
+
+/* RFC 7323 5.5: a ts_recent older than 24 days is no PAWS evidence. */
+#define PAWS_IDLE_US (24ull * 24 * 3600 * TS_USEC_PER_SEC)
+
+static uint32_t seg_len(const struct tcp_seg *seg)
+{
+	return seg->len + !!(seg->th.flags & TH_SYN) + !!(seg->th.flags & TH_FIN);
+}
+
+static void notify_readable(struct ts_tcb *tcb)
+{
+	if (tcb->cb != NULL && tcb->cb->on_readable != NULL)
+		tcb->cb->on_readable(tcb, tcb->user);
+}
+
+/* Options of a SYN or SYN-ACK (RFC 9293 3.7.1, RFC 7323 2-3, RFC 2018). */
+static void syn_options(struct ts_tcb *tcb, const struct tcp_seg *seg, int active)
+{
+	const struct ts_tcp_opts *o = &seg->th.opt;
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+
+	tcb->peer_mss = o->has & TS_TCPO_MSS && o->mss ? o->mss : 536;
+	tcb->mss = tcb->peer_mss < tcb->adv_mss ? tcb->peer_mss : tcb->adv_mss;
+	if (tcb->user_mss && tcb->user_mss < tcb->mss)
+		tcb->mss = tcb->user_mss;
+	if (tcb->mss < 88)
+		tcb->mss = 88; /* Linux TCP_MIN_MSS */
+	/* Window scaling only when both sides sent the option. */
+	if (o->has & TS_TCPO_WSCALE && sc->tcp_window_scaling[0]) {
+		tcb->flags |= TF_WS;
+		/* RFC 7323 2.3: a shift above 14 is used as 14. */
+		tcb->snd_wscale = o->wscale > TS_TCP_MAX_WSCALE ? TS_TCP_MAX_WSCALE : o->wscale;
+		if (!active)
+			tcb->rcv_wscale = ts_tcp_choose_wscale(tcb->eng);
+	} else {
+		tcb->flags &= ~TF_WS;
+		tcb->snd_wscale = 0;
+		tcb->rcv_wscale = 0;
+	}
+	if (o->has & TS_TCPO_SACK_PERM && sc->tcp_sack[0])
+		tcb->flags |= TF_SACK;
+	if (o->has & TS_TCPO_TS && sc->tcp_timestamps[0]) {
+		tcb->flags |= TF_TS;
+		tcb->ts_recent = o->ts_val;
+		tcb->ts_recent_stamp = seg->now;
+	}
+	tcb->rcv_mss = tcb->mss;
+}
+
+/* --- LISTEN (RFC 9293 3.10.7.2) ---------------------------------------- */
+
+static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg,
+			 uint32_t isn)
+{
+	struct ts_engine *eng = tcp->eng;
+	struct ts_tcb *c;
+	uint64_t now = seg->now;
+
+	/* First: an RST is ignored. */
+	if (seg->th.flags & TH_RST)
+		return;
+	/* Second: an ACK is bad here: <SEQ=SEG.ACK><CTL=RST>. */
+	if (seg->th.flags & TH_ACK) {
+		ts_tcp_send_reset(eng, seg);
+		return;
+	}
+	/* Third: a SYN. */
+	if (!(seg->th.flags & TH_SYN) || seg->th.flags & TH_FIN)
+		return;
+	/* Linux tcp_conn_request: a full accept queue drops the SYN. */
+	if (l->accept_qlen > l->backlog) {
+		eng->stats.TcpExtListenOverflows++;
+		eng->stats.TcpExtListenDrops++;
+		return;
+	}
+	if (l->syn_qlen >= l->backlog ||
+	    l->syn_qlen >= eng->sysctl.tcp_max_syn_backlog[0]) {
+		/* SYN cookies are not implemented yet: the SYN is dropped
+		 * (Linux with tcp_syncookies=0). */
+		eng->stats.TcpExtListenDrops++;
+		return;
+	}
+	c = ts_tcb_alloc(eng);
+	if (c == NULL) {
+		eng->stats.TcpExtListenDrops++;
+		return;
+	}
+	c->key.laddr = seg->dst;
+	c->key.raddr = seg->src;
+	c->key.lport = seg->th.dport;
+	c->key.rport = seg->th.sport;
+	c->flags |= TF_PASSIVE | TF_BOUND |
+		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER | TF_CORK));
+	c->keep_idle = l->keep_idle;
+	c->keep_intvl = l->keep_intvl;
+	c->keep_cnt = l->keep_cnt;
+	c->linger_secs = l->linger_secs;
+	c->user_mss = l->user_mss;
+	c->cc_algo = l->cc_algo;
+	if (l->snd.size)
+		ts_ringbuf_init(&c->snd, l->snd.size);
+	if (l->rcv.size)
+		ts_ringbuf_init(&c->rcv, l->rcv.size);
+	if (ts_tcp_init_buffers(c) < 0 || ts_tcb_hash(c) < 0) {
+		ts_tcb_free(c);
+		eng->stats.TcpExtListenDrops++;
+		return;
+	}
+	c->listener = l;
+	l->syn_qlen++;
+	c->created = now;
+	c->adv_mss = ts_tcp_mss_for(eng, c->key.raddr);
+	if (c->user_mss && c->user_mss < c->adv_mss)
+		c->adv_mss = c->user_mss;
+	syn_options(c, seg, 0);
+	c->irs = seg->th.seq;
+	c->rcv_nxt = seg->th.seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = isn ? isn : ts_tcb_isn(tcp, &c->key, now);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss;
+	c->snd_max = c->iss;
+	c->snd_buf_seq = c->iss + 1;
+	/* RFC 7323 2.2: the window of a SYN is not scaled. */
+	c->snd_wnd = seg->th.win;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->th.seq;
+	c->snd_wl2 = c->iss;
+	c->ts_offset = ts_tcp_ts_off(&tcp->secrets, c->key.laddr, c->key.raddr);
+	c->last_rcv = now;
+	c->state = TCPS_SYN_RECEIVED;
+	eng->stats.TcpPassiveOpens++;
+	ts_tcp_output(c, now); /* SYN,ACK; arms the SYN-ACK timer */
+}
+
+/* --- SYN-SENT (RFC 9293 3.10.7.3) -------------------------------------- */
+
+static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcb->eng;
+	const struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+	int ack_ok = 0;
+
+	/* First: the ACK must cover our SYN and nothing more; else (and
+	 * this refuses an old duplicate SYN-ACK, RFC 9293 3.5 figure 9)
+	 * <SEQ=SEG.ACK><CTL=RST>. */
+	if (th->flags & TH_ACK) {
+		if (SEQ_LEQ(th->ack, tcb->iss) || SEQ_GT(th->ack, tcb->snd_max)) {
+			ts_tcp_send_reset(eng, seg);
+			return;
+		}
+		ack_ok = 1;
+	}
+	/* Second: an RST with an acceptable ACK refuses the connection. */
+	if (th->flags & TH_RST) {
+		if (ack_ok) {
+			eng->stats.TcpAttemptFails++;
+			ts_tcp_done(tcb, ECONNREFUSED);
+		}
+		return;
+	}
+	/* Fourth: a SYN. */
+	if (!(th->flags & TH_SYN))
+		return;
+	syn_options(tcb, seg, 1);
+	tcb->irs = th->seq;
+	tcb->rcv_nxt = th->seq + 1;
+	tcb->rcv_adv = tcb->rcv_nxt;
+	tcb->last_rcv = now;
+	if (ack_ok) {
+		tcb->snd_una = th->ack;
+		if (SEQ_LT(tcb->snd_nxt, tcb->snd_una))
+			tcb->snd_nxt = tcb->snd_una;
+	}
+	if (ack_ok && SEQ_GT(tcb->snd_una, tcb->iss)) {
+		/* Our SYN is acknowledged: ESTABLISHED, send the ACK. */
+		tcb->state = TCPS_ESTABLISHED;
+		tcb->snd_wnd = th->win; /* RFC 7323 2.2: never scaled in a SYN */
+		tcb->max_snd_wnd = tcb->snd_wnd;
+		tcb->snd_wl1 = th->seq;
+		tcb->snd_wl2 = th->ack;
+		/* Karn: time the SYN only if it was not retransmitted. */
+		if (tcb->retransmits == 0)
+			ts_tcp_rtt_sample(tcb, now - tcb->created);
+		tcb->retransmits = 0;
+		tcb->backoff = 0;
+		ts_tcp_timer_stop(tcb, TCPT_REXMT);
+		ts_tcb_cc_start(tcb, now);
+		ts_tcp_keepalive_reset(tcb, now);
+		tcb->flags |= TF_ACKNOW;
+		ts_tcp_output(tcb, now);
+		if (tcb->cb != NULL && tcb->cb->on_established != NULL)
+			tcb->cb->on_established(tcb, tcb->user);
+		return;
+	}
+	/* Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT>
+	 * <CTL=SYN,ACK> (RFC 9293 3.5 figure 8). */
+	tcb->state = TCPS_SYN_RECEIVED;
+	tcb->snd_wnd = th->win;
+	tcb->max_snd_wnd = tcb->snd_wnd;
+	tcb->snd_wl1 = th->seq;
+	tcb->snd_nxt = tcb->iss;
+	ts_tcp_output(tcb, now);
+}
+
+/* --- TIME-WAIT (Linux tcp_timewait_state_process) ---------------------- */
+
+/* Returns the ISN for a new connection that may reuse the 4-tuple, or 0
+ * when the segment was handled here. */
+static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcb->eng;
+	const struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+	uint64_t twlen = 2 * (uint64_t)eng->sysctl.tcp_msl[0] * TS_USEC_PER_MSEC;
+	int paws_reject = 0;
+
+	if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && !(th->flags & TH_RST) &&
+	    TSTMP_LT(th->opt.ts_val, tcb->ts_recent))
+		paws_reject = 1;
+	if (!paws_reject && th->seq == tcb->rcv_nxt &&
+	    (seg_len(seg) == 0 || th->flags & TH_RST)) {
+		if (th->flags & TH_RST) {
+			/* RFC 1337 "TIME-WAIT assassination": Linux lets an
+			 * RST end TIME-WAIT unless tcp_rfc1337 = 1. */
+			if (!eng->sysctl.tcp_rfc1337[0])
+				ts_tcp_done(tcb, 0);
+			return 0;
+		}
+		tcb->timer[TCPT_2MSL] = now + twlen;
+		return 0;
+	}
+	/* A new SYN above the old sequence space, or with a newer
+	 * timestamp, may reuse the pair (RFC 9293 3.6.1, RFC 6191). */
+	if (th->flags & TH_SYN && !(th->flags & (TH_RST | TH_ACK)) && !paws_reject &&
+	    tcb->flags & TF_ORPHAN &&
+	    (SEQ_GT(th->seq, tcb->rcv_nxt) ||
+	     (th->opt.has & TS_TCPO_TS && tcb->flags & TF_TS &&
+	      TSTMP_LT(tcb->ts_recent, th->opt.ts_val)))) {
+		/* Linux: isn = tw_snd_nxt + 65535 + 2. */
+		uint32_t isn = tcb->snd_max + 65535 + 2;
+
+		ts_tcp_done(tcb, 0);
+		return isn ? isn : 1;
+	}
+	if (paws_reject)
+		eng->stats.TcpExtPAWSEstab++;
+	if (!(th->flags & TH_RST)) {
+		/* A retransmitted FIN (our last ACK was lost): restart the
+		 * 2 MSL timer and ACK again (RFC 9293 3.10.7.4). */
+		if (paws_reject || th->flags & TH_ACK)
+			tcb->timer[TCPT_2MSL] = now + twlen;
+		if (seg_len(seg) > 0 || !tcb->last_oow_ack ||
+		    now - tcb->last_oow_ack >=
+			    (uint64_t)eng->sysctl.tcp_invalid_ratelimit[0] * TS_USEC_PER_MSEC) {
+			if (seg_len(seg) == 0)
+				tcb->last_oow_ack = now ? now : 1;
+			ts_tcp_send_ack(tcb, now);
+		}
+	}
+	return 0;
+}
+
+/* --- synchronized states (RFC 9293 3.10.7.4) --------------------------- */
+
+static void send_dupack(struct ts_tcb *tcb, const struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint64_t lim = (uint64_t)eng->sysctl.tcp_invalid_ratelimit[0] * TS_USEC_PER_MSEC;
+
+	/* Linux tcp_oow_rate_limited: data segments are always answered;
+	 * bare ones at most once per tcp_invalid_ratelimit. */
+	if (seg_len(seg) == 0 && lim && tcb->last_oow_ack && seg->now - tcb->last_oow_ack < lim)
+		return;
+	if (seg_len(seg) == 0)
+		tcb->last_oow_ack = seg->now ? seg->now : 1;
+	ts_tcp_send_ack(tcb, seg->now);
+}
+
+/* RFC 9293 3.10.7.4 first check: is the segment in the receive window? */
+static int seq_acceptable(const struct ts_tcb *tcb, const struct tcp_seg *seg)
+{
+	uint32_t wnd = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+	uint32_t len = seg_len(seg);
+	uint32_t seq = seg->th.seq;
+
+	if (len == 0) {
+		if (wnd == 0)
+			return seq == tcb->rcv_nxt;
+		return SEQ_IN(seq, tcb->rcv_nxt, tcb->rcv_nxt + wnd);
+	}
+	if (wnd == 0)
+		return 0;
+	return SEQ_IN(seq, tcb->rcv_nxt, tcb->rcv_nxt + wnd) ||
+	       SEQ_IN(seq + len - 1, tcb->rcv_nxt, tcb->rcv_nxt + wnd);
+}
+
+static void reset_connection(struct ts_tcb *tcb)
+{
+	struct ts_engine *eng = tcb->eng;
+	int err = ECONNRESET;
+
+	/* RFC 9293 3.10.7.4 second check, per state; errnos as Linux's
+	 * tcp_reset(). */
+	switch (tcb->state) {
+	case TCPS_SYN_RECEIVED:
+		/* A passive open returns to LISTEN: the child just goes. */
+		err = tcb->flags & TF_PASSIVE ? ECONNRESET : ECONNREFUSED;
+		if (!(tcb->flags & TF_PASSIVE))
+			eng->stats.TcpAttemptFails++;
+		break;
+	case TCPS_ESTABLISHED:
+		eng->stats.TcpEstabResets++;
+		break;
+	case TCPS_CLOSE_WAIT:
+		eng->stats.TcpEstabResets++;
+		err = EPIPE;
+		break;
+	case TCPS_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_2:
+		break;
+	default:
+		/* CLOSING, LAST-ACK: "enter CLOSED"; nothing to report. */
+		err = tcb->flags & TF_ORPHAN ? 0 : ECONNRESET;
+		break;
+	}
+	ts_tcp_done(tcb, err);
+}
+
+/* Moves a passive child to its listener's accept queue. */
+static void child_established(struct ts_tcb *tcb)
+{
+	struct ts_tcb *l = tcb->listener;
+
+	if (l == NULL)
+		return;
+	l->syn_qlen--;
+	l->accept_qlen++;
+	tcb->flags |= TF_ACCEPTQ;
+	tcb->acc_next = NULL;
+	if (l->acc_tail != NULL)
+		l->acc_tail->acc_next = tcb;
+	else
+		l->acc_head = tcb;
+	l->acc_tail = tcb;
+	if (l->cb != NULL && l->cb->on_accept != NULL)
+		l->cb->on_accept(l, l->user);
+}
+
+/* Sends what NextSeg() allows while pipe < cwnd (RFC 6675 5 (C)). */
+static void sack_recovery_send(struct ts_tcb *tcb, uint64_t now)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	uint32_t cwnd = ts_tcb_cwnd(tcb);
+
+	for (int guard = 0; guard < 1000; guard++) {
+		uint32_t pipe = ts_sack_pipe(&tcb->sb, tcb->snd_una, tcb->snd_max, mss);
+		uint32_t unsent = (uint32_t)ts_ringbuf_len(&tcb->snd) -
+				  (tcb->snd_max - tcb->snd_buf_seq);
+		int new_data;
+		uint32_t seq, len;
+		enum ts_sack_next nx;
+
+		if ((tcb->flags & TF_FIN_SENT) || tcb->snd_max - tcb->snd_buf_seq >
+							     ts_ringbuf_len(&tcb->snd))
+			unsent = 0;
+		if (pipe + mss > cwnd)
+			break;
+		new_data = unsent > 0 && SEQ_LT(tcb->snd_max, tcb->snd_una + tcb->snd_wnd);
+		nx = ts_sack_next_seg(&tcb->sb, tcb->snd_una, tcb->snd_max, mss, new_data, &seq,
+				      &len);
+		if (nx == TS_SACK_NEXT_NONE)
+			break;
+		if (nx == TS_SACK_NEXT_NEW) {
+			uint32_t nxt = tcb->snd_nxt;
+
+			tcb->snd_nxt = tcb->snd_max;
+			ts_tcp_output(tcb, now);
+			if (tcb->snd_nxt == tcb->snd_max && nxt != tcb->snd_max)
+				tcb->snd_nxt = nxt;
+			if (SEQ_LEQ(tcb->snd_max, seq))
+				break;
+			continue;
+		}
+		/* Never retransmit past the data (a FIN is resent by RTO). */
+		if (SEQ_GT(seq + len, tcb->snd_buf_seq + (uint32_t)ts_ringbuf_len(&tcb->snd)))
+			len = tcb->snd_buf_seq + (uint32_t)ts_ringbuf_len(&tcb->snd) - seq;
+		if (len == 0 || SEQ_LT(seq, tcb->snd_una))
+			break;
+		ts_tcp_xmit(tcb, TH_ACK, seq, len, now);
+		tcb->eng->stats.TcpRetransSegs++;
+		tcb->total_retrans++;
+		ts_sack_sent_rxt(&tcb->sb, seq, len);
+	}
+}
+
+static void retransmit_head(struct ts_tcb *tcb, uint64_t now)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	uint32_t data = (uint32_t)ts_ringbuf_len(&tcb->snd) - (tcb->snd_una - tcb->snd_buf_seq);
+	uint32_t len = data < mss ? data : mss;
+	uint8_t fl = TH_ACK;
+
+	if (tcb->snd_una - tcb->snd_buf_seq > ts_ringbuf_len(&tcb->snd))
+		len = 0;
+	if (len == data && tcb->flags & TF_FIN_SENT)
+		fl |= TH_FIN;
+	if (len == 0 && !(fl & TH_FIN))
+		return;
+	ts_tcp_xmit(tcb, fl, tcb->snd_una, len, now);
+	tcb->eng->stats.TcpRetransSegs++;
+	tcb->total_retrans++;
+	tcb->flags &= ~TF_RTT_TIMING;
+	if (tcb->flags & TF_SACK)
+		ts_sack_sent_rxt(&tcb->sb, tcb->snd_una, len);
+}
+
+/* RFC 9293 3.10.7.4 fifth check: the ACK field.  Returns 1 to continue
+ * with the segment, 0 when it was dropped or the TCB is gone. */
+static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
+{
+	struct ts_engine *eng = tcb->eng;
+	const struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+	uint32_t ack = th->ack;
+	uint32_t win = (uint32_t)th->win << tcb->snd_wscale;
+	uint32_t buflen = (uint32_t)ts_ringbuf_len(&tcb->snd);
+	int dupack = 0, sack_done = 0;
+
+	if (tcb->state == TCPS_SYN_RECEIVED) {
+		/* RFC 9293: SND.UNA < SEG.ACK =< SND.NXT enters ESTABLISHED;
+		 * otherwise <SEQ=SEG.ACK><CTL=RST>. */
+		if (!SEQ_GT(ack, tcb->snd_una) || SEQ_GT(ack, tcb->snd_max)) {
+			ts_tcp_send_reset(eng, seg);
+			return 0;
+		}
+		tcb->state = TCPS_ESTABLISHED;
+		tcb->snd_una = tcb->iss + 1;
+		tcb->snd_wnd = win;
+		tcb->max_snd_wnd = win;
+		tcb->snd_wl1 = th->seq;
+		tcb->snd_wl2 = ack;
+		if (tcb->retransmits == 0)
+			ts_tcp_rtt_sample(tcb, now - tcb->created);
+		tcb->retransmits = 0;
+		tcb->backoff = 0;
+		ts_tcp_timer_stop(tcb, TCPT_REXMT);
+		ts_tcb_cc_start(tcb, now);
+		ts_tcp_keepalive_reset(tcb, now);
+		if (tcb->flags & TF_PASSIVE) {
+			child_established(tcb);
+		} else if (tcb->cb != NULL && tcb->cb->on_established != NULL) {
+			tcb->cb->on_established(tcb, tcb->user);
+			if (tcb->state != TCPS_ESTABLISHED)
+				return 0;
+		}
+	}
+	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND,
+	 * SND.NXT]; others draw a (rate limited) challenge ACK.  (Linux drops
+	 * an ACK above SND.NXT silently; RFC 9293 3.10.7.4 answers it with
+	 * an ACK, which is what is done here.) */
+	if (SEQ_GT(ack, tcb->snd_max) || SEQ_LT(ack, tcb->snd_una - tcb->max_snd_wnd)) {
+		ts_tcp_challenge_ack(tcb, now);
+		return 0;
+	}
+	tcb->probes_out = 0;
+	if (tcb->flags & TF_SACK && th->opt.has & TS_TCPO_SACK && SEQ_GT(tcb->snd_max, tcb->snd_una)) {
+		struct ts_sack_result res;
+
+		sack_done = ts_sack_ack(&tcb->sb, SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una);
+		ts_sack_update(&tcb->sb, SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una,
+			       tcb->snd_max, th->opt.sack, th->opt.nsack, &res);
+	}
+	if (SEQ_LEQ(ack, tcb->snd_una)) {
+		/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN,
+		 * the same window, while data is outstanding. */
+		if (ack == tcb->snd_una && seg->len == 0 && !(th->flags & (TH_SYN | TH_FIN)) &&
+		    win == tcb->snd_wnd && tcb->snd_max != tcb->snd_una &&
+		    tcb->state != TCPS_SYN_RECEIVED)
+			dupack = 1;
+	} else {
+		uint32_t acked = ack - tcb->snd_una;
+		uint32_t data_acked = acked;
+		uint64_t rtt = 0;
+		enum ts_tcp_cc_ack r;
+		size_t before = ts_ringbuf_space(&tcb->snd);
+
+		{
+			uint32_t data_end = tcb->snd_buf_seq + buflen;
+			uint32_t upto = SEQ_GT(ack, data_end) ? data_end : ack;
+
+			if (SEQ_GT(upto, tcb->snd_buf_seq)) {
+				ts_ringbuf_consume(&tcb->snd, upto - tcb->snd_buf_seq);
+				tcb->snd_buf_seq = upto;
+			}
+			if (tcb->flags & TF_FIN_SENT && SEQ_GEQ(ack, data_end + 1)) {
+				*fin_acked = 1;
+				data_acked = acked - 1;
+			}
+		}
+		tcb->snd_una = ack;
+		if (SEQ_LT(tcb->snd_nxt, tcb->snd_una))
+			tcb->snd_nxt = tcb->snd_una;
+		/* RTT (RFC 6298 3, Karn): from the timed segment, else, as
+		 * Linux, from the echoed timestamp (RFC 7323 4.1). */
+		if (tcb->flags & TF_RTT_TIMING && SEQ_GT(ack, tcb->rtt_seq)) {
+			rtt = now - tcb->rtt_start;
+			tcb->flags &= ~TF_RTT_TIMING;
+		} else if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && th->opt.ts_ecr) {
+			uint32_t d = ts_tcp_tsval(tcb, now) - th->opt.ts_ecr;
+
+			if (d < 0x7fffffff)
+				rtt = (uint64_t)d * TS_USEC_PER_MSEC;
+		}
+		if (rtt || (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && th->opt.ts_ecr))
+			ts_tcp_rtt_sample(tcb, rtt);
+		tcb->retransmits = 0;
+		tcb->backoff = 0;
+		tcb->dupacks = 0;
+		sack_done |= ts_sack_ack(&tcb->sb, ack);
+		r = ts_tcp_cc_on_ack(&tcb->cc, ack, data_acked, rtt, now);
+		if (tcb->flags & TF_IN_RECOVERY) {
+			if (r == TS_CC_ACK_FULL || sack_done) {
+				tcb->flags &= ~TF_IN_RECOVERY;
+				tcb->sb.in_recovery = 0;
+			} else if (r == TS_CC_ACK_PARTIAL && !(tcb->flags & TF_SACK)) {
+				/* RFC 6582 3.2 (5): retransmit the next hole. */
+				retransmit_head(tcb, now);
+			}
+		}
+		if (tcb->flags & TF_LOSS_RECOVERY && SEQ_GEQ(ack, tcb->snd_max))
+			tcb->flags &= ~TF_LOSS_RECOVERY;
+		/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged,
+		 * restart it otherwise. */
+		if (tcb->snd_una == tcb->snd_max)
+			ts_tcp_timer_stop(tcb, TCPT_REXMT);
+		else
+			ts_tcp_rexmt_arm(tcb, now);
+		if (tcb->cb != NULL && tcb->cb->on_writable != NULL &&
+		    ts_ringbuf_space(&tcb->snd) > before && !(tcb->flags & TF_FIN_QUEUED))
+			tcb->cb->on_writable(tcb, tcb->user);
+		if (tcb->state == TCPS_CLOSED)
+			return 0;
+	}
+	/* Window update (RFC 9293 3.10.7.4): from a newer segment only. */
+	if (SEQ_LT(tcb->snd_wl1, th->seq) ||
+	    (tcb->snd_wl1 == th->seq && SEQ_LEQ(tcb->snd_wl2, ack))) {
+		int opened = tcb->snd_wnd == 0 && win > 0;
+
+		tcb->snd_wnd = win;
+		tcb->snd_wl1 = th->seq;
+		tcb->snd_wl2 = ack;
+		if (win > tcb->max_snd_wnd)
+			tcb->max_snd_wnd = win;
+		if (opened) {
+			ts_tcp_timer_stop(tcb, TCPT_PERSIST);
+			tcb->backoff = 0;
+		}
+	}
+	if (dupack) {
+		tcb->dupacks++;
+		if (!(tcb->flags & TF_IN_RECOVERY)) {
+			uint32_t mss = ts_tcb_eff_mss(tcb);
+			int go = ts_tcp_cc_on_dupack(&tcb->cc, (uint32_t)tcb->dupacks);
+
+			if (tcb->flags & TF_SACK &&
+			    ts_sack_should_recover(&tcb->sb, tcb->snd_una, mss))
+				go = 1;
+			/* RFC 6582 4.1: not again for losses of the window
+			 * we already recovered (ack - 1 must pass recover). */
+			if (go && tcb->cc.ca_state != TS_CA_OPEN &&
+			    tcb->cc.ca_state != TS_CA_DISORDER &&
+			    SEQ_LEQ(ack - 1, tcb->cc.recover))
+				go = 0;
+			if (go && !(tcb->flags & TF_LOSS_RECOVERY)) {
+				int sack = (tcb->flags & TF_SACK) != 0;
+
+				eng->stats.TcpExtTCPFastRetrans++;
+				ts_tcp_cc_enter_recovery(&tcb->cc, tcb->snd_max, sack, now);
+				tcb->flags |= TF_IN_RECOVERY;
+				if (sack)
+					ts_sack_enter_recovery(&tcb->sb, tcb->snd_una, tcb->snd_max);
+				retransmit_head(tcb, now);
+				ts_tcp_rexmt_arm(tcb, now);
+				if (sack)
+					sack_recovery_send(tcb, now);
+			}
+		} else if (tcb->flags & TF_SACK) {
+			sack_recovery_send(tcb, now);
+		} else {
+			/* RFC 6582 3.2 (4): inflate by one segment. */
+			ts_tcp_cc_on_dupack(&tcb->cc, (uint32_t)tcb->dupacks);
+		}
+	} else if (tcb->flags & TF_IN_RECOVERY && tcb->flags & TF_SACK) {
+		sack_recovery_send(tcb, now);
+	}
+	return 1;
+}
+
+/* Seventh check: segment text, into the receive ring (in order or not). */
+static void data_input(struct ts_tcb *tcb, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint32_t off = seg->th.seq - tcb->rcv_nxt;
+	int had_ooo = !ts_asm_empty(&tcb->ooo);
+	size_t stored;
+	int r;
+
+	stored = ts_ringbuf_write_at(&tcb->rcv, off, seg->data, seg->len);
+	if (stored < seg->len)
+		seg->th.flags &= (uint8_t)~TH_FIN; /* trimmed: the FIN is beyond */
+	if (stored == 0) {
+		tcb->flags |= TF_ACKNOW;
+		return;
+	}
+	r = ts_asm_add(&tcb->ooo, off, (uint32_t)stored);
+	if (r < 0) {
+		/* Too fragmented: drop it (Linux prunes its OFO queue). */
+		seg->th.flags &= (uint8_t)~TH_FIN;
+		tcb->flags |= TF_ACKNOW;
+		return;
+	}
+	if (r > 0) {
+		ts_ringbuf_commit(&tcb->rcv, (size_t)r);
+		tcb->rcv_nxt += (uint32_t)r;
+	}
+	if (stored > tcb->rcv_mss && stored <= 65535)
+		tcb->rcv_mss = (uint16_t)(stored < tcb->adv_mss ? stored : tcb->adv_mss);
+	if (off > 0 || had_ooo) {
+		/* RFC 5681 4.2: out-of-order data, or data filling a hole,
+		 * is acknowledged at once. */
+		tcb->flags |= TF_ACKNOW;
+	} else {
+		/* Linux delayed ACK: quick ACKs at the start, then an ACK
+		 * every second full-sized segment, else the delack timer. */
+		tcb->unacked_bytes += (uint32_t)stored;
+		if (tcb->quickack > 0) {
+			tcb->quickack--;
+			tcb->flags |= TF_ACKNOW;
+		} else if (tcb->unacked_bytes >= 2u * tcb->rcv_mss) {
+			tcb->flags |= TF_ACKNOW;
+		} else {
+			tcb->flags |= TF_DELACK;
+			if (tcb->timer[TCPT_DELACK] == TS_NEVER)
+				tcb->timer[TCPT_DELACK] =
+					seg->now + (uint64_t)eng->sysctl.tcp_delack_min[0] *
+							   TS_USEC_PER_MSEC;
+		}
+	}
+	if (r > 0 && tcb->flags & TF_OOO_FIN && tcb->rcv_nxt == tcb->rcv_fin_seq) {
+		tcb->flags &= ~TF_OOO_FIN;
+		seg->th.flags |= TH_FIN;
+		seg->th.seq = tcb->rcv_nxt;
+		seg->len = 0;
+	} else if (seg->th.flags & TH_FIN && off > 0) {
+		/* Hold the FIN until the hole before it fills. */
+		tcb->flags |= TF_OOO_FIN;
+		tcb->rcv_fin_seq = seg->th.seq + seg->len;
+		seg->th.flags &= (uint8_t)~TH_FIN;
+	}
+	if (r > 0)
+		notify_readable(tcb);
+}
+
+/* Eighth check: the FIN.  Returns 0 if the TCB is gone. */
+static int fin_input(struct ts_tcb *tcb, struct tcp_seg *seg, int fin_acked)
+{
+	uint64_t now = seg->now;
+
+	if (tcb->flags & TF_RCVD_FIN)
+		return 1;
+	tcb->rcv_nxt++;
+	tcb->flags |= TF_RCVD_FIN | TF_ACKNOW;
+	switch (tcb->state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		tcb->state = TCPS_CLOSE_WAIT;
+		break;
+	case TCPS_FIN_WAIT_1:
+		/* Simultaneous close unless our FIN is acknowledged too. */
+		if (fin_acked || (tcb->flags & TF_FIN_SENT && tcb->snd_una == tcb->snd_max)) {
+			ts_tcp_send_ack(tcb, now);
+			ts_tcp_enter_time_wait(tcb, now);
+		} else {
+			tcb->state = TCPS_CLOSING;
+		}
+		break;
+	case TCPS_FIN_WAIT_2:
+		ts_tcp_send_ack(tcb, now);
+		ts_tcp_enter_time_wait(tcb, now);
+		break;
+	default:
+		break;
+	}
+	notify_readable(tcb);
+	return tcb->state != TCPS_CLOSED;
+}
+
+static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcb->eng;
+	struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+	int fin_acked = 0;
+
+	/* RFC 7323 5.3 PAWS: an older timestamp than ts_recent is a
+	 * duplicate from an earlier wrap; ACK it and drop it. */
+	if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && !(th->flags & TH_RST) &&
+	    TSTMP_LT(th->opt.ts_val, tcb->ts_recent) &&
+	    now - tcb->ts_recent_stamp < PAWS_IDLE_US) {
+		eng->stats.TcpExtPAWSEstab++;
+		send_dupack(tcb, seg);
+		return;
+	}
+	/* Linux tcp_validate_incoming: in a simultaneous open the peer's
+	 * SYN-ACK repeats its SYN; accept it as the ACK of ours. */
+	if (tcb->state == TCPS_SYN_RECEIVED && !(tcb->flags & TF_PASSIVE) &&
+	    (th->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && seg->len == 0 &&
+	    th->seq + 1 == tcb->rcv_nxt && th->ack == tcb->snd_nxt) {
+		th->flags &= (uint8_t)~TH_SYN;
+		th->seq++;
+	}
+	/* First: sequence number. */
+	if (!seq_acceptable(tcb, seg)) {
+		uint32_t wnd = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+
+		/* RFC 9293 3.8.6.1: with a zero window, ACK/RST/URG at
+		 * RCV.NXT are still processed; the data is not. */
+		if (wnd == 0 && th->seq == tcb->rcv_nxt && !(th->flags & TH_SYN)) {
+			seg->len = 0;
+			th->flags &= (uint8_t)~TH_FIN;
+			tcb->flags |= TF_ACKNOW;
+		} else {
+			if (th->flags & TH_RST)
+				return;
+			if (th->flags & TH_SYN)
+				goto syn_challenge;
+			send_dupack(tcb, seg);
+			return;
+		}
+	}
+	/* Trim what lies before RCV.NXT (RFC 9293 3.10.7.4) ... */
+	if (SEQ_LT(th->seq, tcb->rcv_nxt) && !(th->flags & TH_RST)) {
+		uint32_t d = tcb->rcv_nxt - th->seq;
+
+		if (th->flags & TH_SYN) {
+			th->flags &= (uint8_t)~TH_SYN;
+			th->seq++;
+			d--;
+			if (tcb->state == TCPS_SYN_RECEIVED && tcb->flags & TF_PASSIVE &&
+			    th->seq - 1 == tcb->irs) {
+				/* Linux: a retransmitted SYN in SYN-RECV
+				 * gets the SYN-ACK again. */
+				tcb->snd_nxt = tcb->iss;
+				ts_tcp_output(tcb, now);
+				return;
+			}
+		}
+		if (d > seg->len) {
+			d = seg->len;
+			th->flags &= (uint8_t)~TH_FIN;
+		}
+		seg->data += d;
+		seg->len -= d;
+		th->seq += d;
+		/* Old data: the peer missed our ACK (RFC 5681 4.2). */
+		tcb->flags |= TF_ACKNOW;
+	}
+	/* ... and beyond the window. */
+	{
+		uint32_t wnd = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+		uint32_t space = (uint32_t)ts_ringbuf_space(&tcb->rcv);
+		uint32_t lim = wnd > space ? wnd : space;
+		uint32_t off = th->seq - tcb->rcv_nxt;
+
+		if (off + seg->len > lim) {
+			seg->len = off < lim ? lim - off : 0;
+			th->flags &= (uint8_t)~TH_FIN;
+			tcb->flags |= TF_ACKNOW;
+		}
+	}
+	/* RFC 7323 4.3: ts_recent from a segment covering RCV.NXT. */
+	if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS &&
+	    SEQ_LEQ(th->seq, tcb->last_ack_sent) && !(th->flags & TH_RST)) {
+		tcb->ts_recent = th->opt.ts_val;
+		tcb->ts_recent_stamp = now;
+	}
+	/* Second: RST (RFC 5961 3.2: exact match resets, else challenge). */
+	if (th->flags & TH_RST) {
+		if (th->seq == tcb->rcv_nxt)
+			reset_connection(tcb);
+		else
+			ts_tcp_challenge_ack(tcb, now);
+		return;
+	}
+	/* Fourth: SYN (RFC 5961 4.2: challenge ACK in any synchronized
+	 * state). */
+	if (th->flags & TH_SYN) {
+	syn_challenge:
+		if (tcb->state == TCPS_SYN_RECEIVED && tcb->flags & TF_PASSIVE &&
+		    th->seq == tcb->irs) {
+			tcb->snd_nxt = tcb->iss;
+			ts_tcp_output(tcb, now);
+			return;
+		}
+		eng->stats.TcpExtTCPSYNChallenge++;
+		ts_tcp_challenge_ack(tcb, now);
+		return;
+	}
+	/* Fifth: ACK. */
+	if (!(th->flags & TH_ACK))
+		return;
+	tcb->last_rcv = now;
+	if (!ack_input(tcb, seg, &fin_acked))
+		return;
+	switch (tcb->state) {
+	case TCPS_FIN_WAIT_1:
+		if (fin_acked) {
+			tcb->state = TCPS_FIN_WAIT_2;
+			ts_tcp_timer_stop(tcb, TCPT_REXMT);
+			/* Linux: an orphan waits tcp_fin_timeout for the
+			 * peer's FIN; a half-closed socket waits forever. */
+			if (tcb->flags & TF_ORPHAN)
+				ts_tcp_timer_set(tcb, TCPT_2MSL,
+						 now + (uint64_t)eng->sysctl.tcp_fin_timeout[0] *
+							       TS_USEC_PER_SEC);
+		}
+		break;
+	case TCPS_CLOSING:
+		if (fin_acked) {
+			ts_tcp_enter_time_wait(tcb, now);
+			return;
+		}
+		break;
+	case TCPS_LAST_ACK:
+		if (fin_acked) {
+			ts_tcp_done(tcb, 0);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	/* Sixth: URG (RFC 9293 3.10.7.4): the pointer is recorded only;
+	 * urgent data stays in line, as with Linux's SO_OOBINLINE off
+	 * after it was read. */
+	if (th->flags & TH_URG && SEQ_GT(th->seq + th->urp, tcb->rcv_up))
+		tcb->rcv_up = th->seq + th->urp;
+	/* Seventh: text. */
+	if (seg->len > 0) {
+		switch (tcb->state) {
+		case TCPS_ESTABLISHED:
+		case TCPS_FIN_WAIT_1:
+		case TCPS_FIN_WAIT_2:
+			if (tcb->flags & TF_ORPHAN) {
+				/* Linux: data for a closed socket resets it
+				 * (TCPAbortOnData). */
+				eng->stats.TcpExtTCPAbortOnData++;
+				ts_tcp_send_rst_tcb(tcb, now);
+				ts_tcp_done(tcb, ECONNRESET);
+				return;
+			}
+			data_input(tcb, seg);
+			break;
+		default:
+			/* CLOSE-WAIT, CLOSING, LAST-ACK: the peer sent a FIN
+			 * already; ignore the text. */
+			break;
+		}
+	}
+	/* Eighth: FIN. */
+	if (th->flags & TH_FIN && th->seq + seg->len == tcb->rcv_nxt) {
+		if (!fin_input(tcb, seg, fin_acked))
+			return;
+		if (tcb->state == TCPS_TIME_WAIT)
+			return;
+	}
+	ts_tcp_output(tcb, now);
+}
+
+void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg)
+{
+	struct ts_tcp_key k = {
+		.laddr = seg->dst,
+		.raddr = seg->src,
+		.lport = seg->th.dport,
+		.rport = seg->th.sport,
+	};
+	struct ts_tcb *tcb = ts_tcb_lookup(tcp, &k);
+	struct ts_tcb *l;
+	uint32_t isn = 0;
+
+	if (tcb != NULL && tcb->state == TCPS_TIME_WAIT) {
+		isn = time_wait_input(tcb, seg);
+		if (isn == 0)
+			return;
+		tcb = NULL;
+	}
+	if (tcb == NULL) {
+		l = ts_tcb_lookup_listener(tcp, seg->dst, seg->th.dport);
+		if (l != NULL) {
+			listen_input(tcp, l, seg, isn);
+			return;
+		}
+		/* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
+		ts_tcp_send_reset(tcp->eng, seg);
+		return;
+	}
+	if (tcb->state == TCPS_SYN_SENT) {
+		syn_sent_input(tcb, seg);
+		return;
+	}
+	established_input(tcb, seg);
+}
+
+int ts_tcp_input(struct ts_engine *eng, struct pktbuf *pkt)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	struct tcp_seg seg;
+
+	eng->stats.TcpInSegs++;
+	if (tcp == NULL || pkt->l2_bcast) {
+		ts_pkt_free(pkt);
+		return 0;
+	}
+	if (ts_tcp_csum(pkt->ip_src, pkt->ip_dst, pkt->data, pkt->len) != 0) {
+		eng->stats.TcpInCsumErrors++;
+		eng->stats.TcpInErrs++;
+		ts_pkt_free(pkt);
+		return 0;
+	}
+	memset(&seg, 0, sizeof(seg));
+	if (ts_tcp_parse(pkt->data, pkt->len, &seg.th) < 0) {
+		eng->stats.TcpInErrs++;
+		ts_pkt_free(pkt);
+		return 0;
+	}
+	seg.src = pkt->ip_src;
+	seg.dst = pkt->ip_dst;
+	seg.data = pkt->data + seg.th.doff;
+	seg.len = (uint32_t)(pkt->len - seg.th.doff);
+	seg.now = eng->now;
+	ts_tcp_segment(tcp, &seg);
+	ts_pkt_free(pkt);
+	return 0;
+}
+
+void ts_tcp_icmp_error(struct ts_engine *eng, const struct ts_icmp_err *e)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	struct ts_tcp_key k;
+	struct ts_tcb *tcb;
+	uint32_t seq;
+
+	if (tcp == NULL || e->l4_len < 8)
+		return;
+	k.laddr = e->src;
+	k.raddr = e->dst;
+	k.lport = ts_get16(e->l4);
+	k.rport = ts_get16(e->l4 + 2);
+	seq = ts_get32(e->l4 + 4);
+	tcb = ts_tcb_lookup(tcp, &k);
+	if (tcb == NULL || tcb->state == TCPS_TIME_WAIT)
+		return;
+	/* RFC 5927 / Linux tcp_v4_err: only for data we have in flight. */
+	if (!SEQ_IN(seq, tcb->snd_una, tcb->snd_max + 1))
+		return;
+	if (e->type == TS_ICMP_DEST_UNREACH && e->code == TS_ICMP_FRAG_NEEDED) {
+		/* Path MTU (RFC 1191): lower the MSS, resend at once. */
+		if (e->mtu >= 68 + 40 && (uint32_t)e->mtu - 40 < tcb->mss) {
+			tcb->mss = (uint16_t)(e->mtu - 40);
+			ts_tcp_cc_set_mss(&tcb->cc, ts_tcb_eff_mss(tcb));
+			tcb->snd_nxt = tcb->snd_una;
+			ts_tcp_output(tcb, eng->now);
+		}
+		return;
+	}
+	if (e->err == 0)
+		return;
+	/* Linux: hard errors end a connection being opened; established
+	 * ones only remember them (sk_err_soft). */
+	if (tcb->state == TCPS_SYN_SENT || (tcb->state == TCPS_SYN_RECEIVED &&
+					    !(tcb->flags & TF_PASSIVE))) {
+		eng->stats.TcpAttemptFails++;
+		ts_tcp_done(tcb, e->err);
+	}
+}

@@ -1,0 +1,366 @@
+/* TCP output: deciding what to send (window, congestion window, Nagle,
+ * cork, silly-window avoidance) and building segments with their options.
+ * Called by the user calls (tcp.c), segment arrival (tcp_in.c) and the
+ * timers (tcp_timer.c).
+ * Read first: RFC 9293 3.7.4 (Nagle), 3.8.6 (window management), RFC 7323
+ * 3-4, RFC 2018 4, RFC 5961 (challenge ACKs), RFC 6675 (recovery sends). */
+#include "tcp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ipv4.h"
+#include "wire.h"
+
+uint32_t ts_tcp_tsval(const struct ts_tcb *tcb, uint64_t now)
+{
+	/* Linux: a millisecond clock plus a per-connection random offset. */
+	return (uint32_t)(now / TS_USEC_PER_MSEC) + tcb->ts_offset;
+}
+
+uint32_t ts_tcp_select_window(struct ts_tcb *tcb)
+{
+	uint32_t space = (uint32_t)ts_ringbuf_space(&tcb->rcv);
+	uint32_t cur = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+	uint32_t maxwin = 65535u << tcb->rcv_wscale;
+	uint32_t half = (uint32_t)tcb->rcv.size / 2;
+	uint32_t mss = tcb->rcv_mss ? tcb->rcv_mss : 536;
+
+	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): do not move the right
+	 * edge for less than min(half the buffer, one MSS). */
+	if (space < cur + (half < mss ? half : mss) && space < maxwin)
+		space = cur;
+	if (space > maxwin)
+		space = maxwin;
+	/* Never shrink the window already offered (RFC 9293 3.8.6.2.2). */
+	if (space < cur)
+		space = cur;
+	/* The scaled field loses the low bits; round down, as Linux does,
+	 * unless that would shrink what is offered. */
+	if (tcb->rcv_wscale) {
+		uint32_t r = space & ~((1u << tcb->rcv_wscale) - 1);
+
+		if (r >= cur)
+			space = r;
+		else
+			space = (space + (1u << tcb->rcv_wscale) - 1) &
+				~((1u << tcb->rcv_wscale) - 1);
+	}
+	return space;
+}
+
+/* Builds and sends one segment.  The payload comes from the send ring at
+ * seq; the window and ACK are the current ones. */
+static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t len,
+		    uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	struct ts_tcp_hdr h;
+	struct ts_ip_out o;
+	struct pktbuf *pkt;
+	uint8_t *p;
+	size_t hlen;
+	uint32_t win;
+
+	memset(&h, 0, sizeof(h));
+	h.sport = tcb->key.lport;
+	h.dport = tcb->key.rport;
+	h.seq = seq;
+	h.flags = flags;
+	if (flags & TH_ACK)
+		h.ack = tcb->rcv_nxt;
+	if (flags & TH_SYN) {
+		struct ts_sysctl *sc = &eng->sysctl;
+		int active = tcb->state == TCPS_SYN_SENT;
+
+		h.opt.has |= TS_TCPO_MSS;
+		h.opt.mss = tcb->adv_mss;
+		/* RFC 7323 2.2 / RFC 2018 2: offer on SYN; answer on SYN-ACK
+		 * only what the peer offered. */
+		if (active ? sc->tcp_window_scaling[0] != 0 : (tcb->flags & TF_WS) != 0) {
+			h.opt.has |= TS_TCPO_WSCALE;
+			h.opt.wscale = tcb->rcv_wscale;
+		}
+		if (active ? sc->tcp_sack[0] != 0 : (tcb->flags & TF_SACK) != 0)
+			h.opt.has |= TS_TCPO_SACK_PERM;
+		if (active ? sc->tcp_timestamps[0] != 0 : (tcb->flags & TF_TS) != 0)
+			h.opt.has |= TS_TCPO_TS;
+	} else {
+		if (tcb->flags & TF_TS)
+			h.opt.has |= TS_TCPO_TS;
+		if (tcb->flags & TF_SACK && !ts_asm_empty(&tcb->ooo) && !(flags & TH_RST)) {
+			h.opt.has |= TS_TCPO_SACK;
+			h.opt.nsack = ts_asm_sack_blocks(&tcb->ooo, tcb->rcv_nxt, h.opt.sack,
+							 tcb->flags & TF_TS ? 3 : 4);
+			if (h.opt.nsack == 0)
+				h.opt.has &= ~TS_TCPO_SACK;
+		}
+	}
+	if (h.opt.has & TS_TCPO_TS) {
+		h.opt.ts_val = ts_tcp_tsval(tcb, now);
+		h.opt.ts_ecr = tcb->ts_recent;
+	}
+	if (flags & TH_RST) {
+		win = 0;
+	} else {
+		win = ts_tcp_select_window(tcb);
+		if (flags & TH_SYN) {
+			/* RFC 7323 2.2: the window in a SYN is never scaled. */
+			h.win = (uint16_t)(win > 65535 ? 65535 : win);
+			win = h.win;
+		} else {
+			h.win = (uint16_t)(win >> tcb->rcv_wscale);
+			win = (uint32_t)h.win << tcb->rcv_wscale;
+		}
+		if (SEQ_GT(tcb->rcv_nxt + win, tcb->rcv_adv))
+			tcb->rcv_adv = tcb->rcv_nxt + win;
+		tcb->rcv_wnd = win;
+	}
+	pkt = ts_pkt_alloc(len);
+	if (pkt == NULL)
+		return -ENOMEM;
+	if (len > 0) {
+		p = ts_pkt_put(pkt, len);
+		ts_ringbuf_peek(&tcb->snd, seq - tcb->snd_buf_seq, p, len);
+	}
+	hlen = TS_TCP_HLEN + ts_tcp_opts_len(&h.opt);
+	p = ts_pkt_push(pkt, hlen);
+	ts_tcp_build(p, &h);
+	ts_put16(p + 16, ts_tcp_csum(tcb->key.laddr, tcb->key.raddr, p, pkt->len));
+	memset(&o, 0, sizeof(o));
+	o.src = tcb->key.laddr;
+	o.dst = tcb->key.raddr;
+	o.proto = TS_IPPROTO_TCP;
+	o.df = 1; /* Linux: path MTU discovery on by default */
+	eng->stats.TcpOutSegs++;
+	if (flags & TH_RST)
+		eng->stats.TcpOutRsts++;
+	if (flags & TH_ACK) {
+		tcb->flags &= ~(TF_ACKNOW | TF_DELACK);
+		tcb->timer[TCPT_DELACK] = TS_NEVER;
+		tcb->unacked_bytes = 0;
+		tcb->last_ack_sent = tcb->rcv_nxt;
+	}
+	return tcp->output(eng, pkt, &o);
+}
+
+int ts_tcp_xmit(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t len, uint64_t now)
+{
+	return xmit_raw(tcb, flags, seq, len, now);
+}
+
+void ts_tcp_send_ack(struct ts_tcb *tcb, uint64_t now)
+{
+	xmit_raw(tcb, TH_ACK, tcb->snd_nxt, 0, now);
+}
+
+void ts_tcp_send_rst_tcb(struct ts_tcb *tcb, uint64_t now)
+{
+	/* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>; Linux adds the ACK. */
+	xmit_raw(tcb, TH_RST | TH_ACK, tcb->snd_max, 0, now);
+}
+
+void ts_tcp_send_reset(struct ts_engine *eng, const struct tcp_seg *seg)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	struct ts_tcp_hdr h;
+	struct ts_ip_out o;
+	struct pktbuf *pkt;
+	uint8_t *p;
+
+	/* RFC 9293 3.10.7.1: never answer an RST with an RST. */
+	if (seg->th.flags & TH_RST)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.sport = seg->th.dport;
+	h.dport = seg->th.sport;
+	if (seg->th.flags & TH_ACK) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		h.seq = seg->th.ack;
+		h.flags = TH_RST;
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		h.seq = 0;
+		h.ack = seg->th.seq + seg->len + !!(seg->th.flags & TH_SYN) +
+			!!(seg->th.flags & TH_FIN);
+		h.flags = TH_RST | TH_ACK;
+	}
+	pkt = ts_pkt_alloc(0);
+	if (pkt == NULL)
+		return;
+	p = ts_pkt_push(pkt, TS_TCP_HLEN);
+	ts_tcp_build(p, &h);
+	ts_put16(p + 16, ts_tcp_csum(seg->dst, seg->src, p, pkt->len));
+	memset(&o, 0, sizeof(o));
+	o.src = seg->dst;
+	o.dst = seg->src;
+	o.proto = TS_IPPROTO_TCP;
+	o.df = 1;
+	eng->stats.TcpOutSegs++;
+	eng->stats.TcpOutRsts++;
+	tcp->output(eng, pkt, &o);
+}
+
+int ts_tcp_challenge_ack(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	uint64_t lim = (uint64_t)eng->sysctl.tcp_invalid_ratelimit[0] * TS_USEC_PER_MSEC;
+	uint64_t sec = now / TS_USEC_PER_SEC;
+
+	/* Linux tcp_oow_rate_limited: one per tcp_invalid_ratelimit ms per
+	 * socket... */
+	if (lim && tcb->last_oow_ack && now - tcb->last_oow_ack < lim)
+		return 0;
+	/* ...and tcp_challenge_ack_limit per second for the host (RFC 5961
+	 * 7). */
+	if (sec != tcp->challenge_stamp) {
+		tcp->challenge_stamp = sec;
+		tcp->challenge_count = 0;
+	}
+	if (tcp->challenge_count >= (uint64_t)eng->sysctl.tcp_challenge_ack_limit[0])
+		return 0;
+	tcp->challenge_count++;
+	tcb->last_oow_ack = now ? now : 1;
+	eng->stats.TcpExtTCPChallengeACK++;
+	ts_tcp_send_ack(tcb, now);
+	return 1;
+}
+
+void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	int sent = 0;
+
+	switch (tcb->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+	case TCPS_TIME_WAIT:
+		if (tcb->state == TCPS_TIME_WAIT && tcb->flags & TF_ACKNOW)
+			ts_tcp_send_ack(tcb, now);
+		return;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		/* RFC 9293 3.10.1: the SYN, or (SYN-RECEIVED) SYN,ACK. */
+		if (tcb->snd_nxt == tcb->iss) {
+			uint8_t fl = tcb->state == TCPS_SYN_SENT ? TH_SYN : TH_SYN | TH_ACK;
+
+			if (SEQ_LT(tcb->snd_nxt, tcb->snd_max)) {
+				tcb->eng->stats.TcpRetransSegs++;
+				tcb->total_retrans++;
+			}
+			xmit_raw(tcb, fl, tcb->iss, 0, now);
+			tcb->snd_nxt = tcb->iss + 1;
+			tcb->snd_max = tcb->iss + 1;
+			if (tcb->timer[TCPT_REXMT] == TS_NEVER)
+				ts_tcp_rexmt_arm(tcb, now);
+		} else if (tcb->flags & TF_ACKNOW) {
+			ts_tcp_send_ack(tcb, now);
+		}
+		return;
+	default:
+		break;
+	}
+
+	for (;;) {
+		uint32_t buflen = (uint32_t)ts_ringbuf_len(&tcb->snd);
+		uint32_t off = tcb->snd_nxt - tcb->snd_buf_seq;
+		uint32_t avail, wnd, inflight, usable, len;
+		int fin_now, do_send = 0;
+		uint8_t flags = TH_ACK;
+
+		if (off > buflen) /* snd_nxt is past our FIN */
+			break;
+		avail = buflen - off;
+		wnd = tcb->snd_wnd < ts_tcb_cwnd(tcb) ? tcb->snd_wnd : ts_tcb_cwnd(tcb);
+		inflight = tcb->snd_nxt - tcb->snd_una;
+		usable = wnd > inflight ? wnd - inflight : 0;
+		len = avail < usable ? avail : usable;
+		if (len > mss)
+			len = mss;
+		/* RFC 6675: after an RTO, go-back-N skips what was SACKed. */
+		if (tcb->flags & TF_SACK && SEQ_LT(tcb->snd_nxt, tcb->snd_max) && len > 0 &&
+		    ts_sack_any(&tcb->sb)) {
+			uint32_t nx = ts_sack_next_unsacked(&tcb->sb, tcb->snd_nxt);
+
+			if (nx != tcb->snd_nxt) {
+				if (SEQ_GT(nx, tcb->snd_max))
+					nx = tcb->snd_max;
+				tcb->snd_nxt = nx;
+				continue;
+			}
+			for (uint32_t k = 1; k < len; k++) {
+				if (ts_sack_is_sacked(&tcb->sb, tcb->snd_nxt + k, 1)) {
+					len = k;
+					break;
+				}
+			}
+		}
+		fin_now = tcb->flags & TF_FIN_QUEUED && off + len == buflen;
+		if (len == mss) {
+			do_send = 1;
+		} else if (len > 0) {
+			if (tcb->flags & TF_CORK)
+				do_send = fin_now;
+			/* RFC 9293 3.7.4 Nagle: a short segment only when
+			 * nothing is unacknowledged, or with TCP_NODELAY. */
+			else if (len == avail &&
+				 (tcb->flags & TF_NODELAY || tcb->snd_nxt == tcb->snd_una))
+				do_send = 1;
+			/* RFC 9293 3.8.6.2.1 sender SWS: at least half the
+			 * largest window the peer offered. */
+			else if (tcb->max_snd_wnd && len >= tcb->max_snd_wnd / 2)
+				do_send = 1;
+			else if (fin_now)
+				do_send = 1;
+			/* Retransmitting after an RTO: resend what we had. */
+			else if (SEQ_LT(tcb->snd_nxt, tcb->snd_max))
+				do_send = 1;
+		} else if (fin_now && avail == 0) {
+			/* Linux: a FIN is not held back by the congestion
+			 * window (tcp_cwnd_test). */
+			do_send = 1;
+		}
+		if (!do_send)
+			break;
+		if (fin_now)
+			flags |= TH_FIN;
+		if (len > 0 && off + len == buflen)
+			flags |= TH_PSH;
+		if (SEQ_LT(tcb->snd_nxt, tcb->snd_max)) {
+			tcb->eng->stats.TcpRetransSegs++;
+			tcb->total_retrans++;
+		} else if (!(tcb->flags & TF_RTT_TIMING) && len > 0) {
+			tcb->flags |= TF_RTT_TIMING;
+			tcb->rtt_seq = tcb->snd_nxt;
+			tcb->rtt_start = now;
+		}
+		xmit_raw(tcb, flags, tcb->snd_nxt, len, now);
+		sent++;
+		tcb->snd_nxt += len + (fin_now ? 1 : 0);
+		if (fin_now)
+			tcb->flags |= TF_FIN_SENT;
+		if (SEQ_GT(tcb->snd_nxt, tcb->snd_max))
+			tcb->snd_max = tcb->snd_nxt;
+		if (tcb->timer[TCPT_REXMT] == TS_NEVER)
+			ts_tcp_rexmt_arm(tcb, now);
+		tcb->timer[TCPT_PERSIST] = TS_NEVER;
+		if (fin_now)
+			break;
+	}
+	if (!sent && tcb->flags & TF_ACKNOW)
+		ts_tcp_send_ack(tcb, now);
+	/* RFC 9293 3.8.6.1: data waits behind a zero window and nothing is in
+	 * flight to bring an ACK: probe on the persist timer. */
+	if (tcb->snd_wnd == 0 && tcb->snd_nxt == tcb->snd_una &&
+	    (ts_ringbuf_len(&tcb->snd) > tcb->snd_nxt - tcb->snd_buf_seq ||
+	     (tcb->flags & TF_FIN_QUEUED && !(tcb->flags & TF_FIN_SENT))) &&
+	    tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PERSIST] == TS_NEVER) {
+		uint64_t t = tcb->rto << tcb->backoff;
+		uint64_t max = (uint64_t)tcb->eng->sysctl.tcp_rto_max[0] * TS_USEC_PER_MSEC;
+
+		ts_tcp_timer_set(tcb, TCPT_PERSIST, now + (t < max ? t : max));
+	}
+}

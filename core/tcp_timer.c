@@ -1,0 +1,354 @@
+/* TCP timers: retransmission (SYN, SYN-ACK, data, FIN) with Linux's retry
+ * limits, zero-window persist, delayed ACK, keepalive, the orphaned
+ * FIN-WAIT-2 timeout and TIME-WAIT.  Each TCB keeps one deadline per
+ * timer; ts_tcp_poll runs what is due and returns the earliest deadline.
+ * Read first: RFC 6298 (RTO), RFC 9293 3.8.1 and 3.8.6, RFC 1122 4.2.3.5
+ * (R1/R2), 4.2.3.6 (keepalive); Linux net/ipv4/tcp_timer.c. */
+#include "tcp.h"
+
+#include <errno.h>
+
+#include "engine.h"
+#include "ipv4.h"
+
+static uint64_t ms(int64_t v)
+{
+	return (uint64_t)v * TS_USEC_PER_MSEC;
+}
+
+void ts_tcp_timer_set(struct ts_tcb *tcb, int which, uint64_t when)
+{
+	tcb->timer[which] = when;
+}
+
+void ts_tcp_timer_stop(struct ts_tcb *tcb, int which)
+{
+	tcb->timer[which] = TS_NEVER;
+}
+
+void ts_tcp_timers_stop(struct ts_tcb *tcb)
+{
+	for (int i = 0; i < TCPT_NTIMERS; i++)
+		tcb->timer[i] = TS_NEVER;
+}
+
+void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now)
+{
+	uint64_t max = ms(tcb->eng->sysctl.tcp_rto_max[0]);
+
+	tcb->timer[TCPT_REXMT] = now + (tcb->rto < max ? tcb->rto : max);
+	tcb->timer[TCPT_PERSIST] = TS_NEVER;
+}
+
+/* RFC 6298 2.2-2.4, with Linux's tcp_rtt_estimator/tcp_set_rto: the
+ * variance term is never below tcp_rto_min, so RTO = SRTT + max(4 RTTVAR,
+ * rto_min) (RFC 6298 would clamp the sum at 1 s instead). */
+void ts_tcp_rtt_sample(struct ts_tcb *tcb, uint64_t rtt)
+{
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+	uint64_t var;
+
+	if (rtt == 0)
+		rtt = 1;
+	if (tcb->srtt == 0) {
+		tcb->srtt = rtt;
+		tcb->rttvar = rtt / 2;
+	} else {
+		uint64_t d = rtt > tcb->srtt ? rtt - tcb->srtt : tcb->srtt - rtt;
+
+		tcb->rttvar = (3 * tcb->rttvar + d) / 4;
+		tcb->srtt = (7 * tcb->srtt + rtt) / 8;
+	}
+	var = 4 * tcb->rttvar;
+	if (var < ms(sc->tcp_rto_min[0]))
+		var = ms(sc->tcp_rto_min[0]);
+	tcb->rto = tcb->srtt + var;
+	if (tcb->rto > ms(sc->tcp_rto_max[0]))
+		tcb->rto = ms(sc->tcp_rto_max[0]);
+	tcb->backoff = 0;
+}
+
+static uint64_t keep_idle(const struct ts_tcb *tcb)
+{
+	return (uint64_t)(tcb->keep_idle ? tcb->keep_idle
+					 : tcb->eng->sysctl.tcp_keepalive_time[0]) *
+	       TS_USEC_PER_SEC;
+}
+
+static uint64_t keep_intvl(const struct ts_tcb *tcb)
+{
+	return (uint64_t)(tcb->keep_intvl ? tcb->keep_intvl
+					  : tcb->eng->sysctl.tcp_keepalive_intvl[0]) *
+	       TS_USEC_PER_SEC;
+}
+
+static int keep_cnt(const struct ts_tcb *tcb)
+{
+	return tcb->keep_cnt ? tcb->keep_cnt : (int)tcb->eng->sysctl.tcp_keepalive_probes[0];
+}
+
+void ts_tcp_keepalive_reset(struct ts_tcb *tcb, uint64_t now)
+{
+	if (tcb->flags & TF_KEEPALIVE && TCPS_HAVEESTABLISHED(tcb->state) &&
+	    tcb->state != TCPS_TIME_WAIT)
+		tcb->timer[TCPT_KEEP] = now + keep_idle(tcb);
+	else if (!(tcb->state == TCPS_FIN_WAIT_2 && tcb->flags & TF_ORPHAN))
+		tcb->timer[TCPT_KEEP] = TS_NEVER;
+}
+
+void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now)
+{
+	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL (Linux: 60 s). */
+	ts_tcp_timers_stop(tcb);
+	tcb->state = TCPS_TIME_WAIT;
+	tcb->timer[TCPT_2MSL] = now + 2 * ms(tcb->eng->sysctl.tcp_msl[0]);
+}
+
+/* Linux retransmits_timed_out(): tcp_retries2-style limits are a time
+ * budget, what `boundary` backoffs from tcp_rto_min would take, counted
+ * from the first retransmission's original send. */
+static int retransmits_timed_out(const struct ts_tcb *tcb, int boundary, uint64_t now)
+{
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+	uint64_t base = ms(sc->tcp_rto_min[0]);
+	uint64_t max = ms(sc->tcp_rto_max[0]);
+	uint64_t timeout;
+	int thresh = 0;
+
+	if (tcb->retransmits == 0)
+		return 0;
+	while ((base << (thresh + 1)) <= max)
+		thresh++; /* ilog2(rto_max / rto_min) */
+	if (boundary <= thresh)
+		timeout = ((2ull << boundary) - 1) * base;
+	else
+		timeout = ((2ull << thresh) - 1) * base + (uint64_t)(boundary - thresh) * max;
+	return now - tcb->retrans_stamp >= timeout;
+}
+
+/* Linux tcp_orphan_retries: 0 means 8 while the RTO is below its cap. */
+static int orphan_retries(const struct ts_tcb *tcb)
+{
+	int r = (int)tcb->eng->sysctl.tcp_orphan_retries[0];
+	int alive = tcb->rto < ms(tcb->eng->sysctl.tcp_rto_max[0]);
+
+	if (r == 0 && alive)
+		r = 8;
+	return r;
+}
+
+/* Linux tcp_write_timeout: 1 when the connection was given up (and the
+ * TCB may be gone). */
+static int write_timeout(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	int expired;
+
+	if (tcb->state == TCPS_SYN_SENT || tcb->state == TCPS_SYN_RECEIVED) {
+		int limit;
+
+		if (tcb->flags & TF_PASSIVE)
+			limit = (int)eng->sysctl.tcp_synack_retries[0];
+		else
+			limit = tcb->syn_retries ? tcb->syn_retries
+						 : (int)eng->sysctl.tcp_syn_retries[0];
+		expired = tcb->retransmits >= limit;
+		if (expired && tcb->flags & TF_PASSIVE) {
+			/* Linux reqsk_timer_handler: the half-open connection
+			 * is dropped silently. */
+			ts_tcp_done(tcb, ETIMEDOUT);
+			return 1;
+		}
+		if (expired)
+			eng->stats.TcpAttemptFails++;
+	} else {
+		int until = (int)eng->sysctl.tcp_retries2[0];
+
+		if (tcb->flags & TF_ORPHAN)
+			until = orphan_retries(tcb);
+		expired = retransmits_timed_out(tcb, until, now);
+	}
+	if (!expired)
+		return 0;
+	eng->stats.TcpExtTCPAbortOnTimeout++;
+	if (tcb->state == TCPS_ESTABLISHED || tcb->state == TCPS_CLOSE_WAIT)
+		eng->stats.TcpEstabResets++;
+	ts_tcp_done(tcb, ETIMEDOUT);
+	return 1;
+}
+
+/* Linux tcp_retransmit_timer. */
+static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint64_t max = ms(eng->sysctl.tcp_rto_max[0]);
+
+	if (tcb->snd_una == tcb->snd_max)
+		return 0; /* nothing outstanding */
+	if (write_timeout(tcb, now))
+		return 1;
+	if (tcb->retransmits == 0)
+		tcb->retrans_stamp = now - (tcb->rto < now ? tcb->rto : now);
+	eng->stats.TcpExtTCPTimeouts++;
+	if (TCPS_HAVEESTABLISHED(tcb->state)) {
+		/* RFC 5681 3.1 eq. 4 / RFC 6675 5.1: cwnd = 1, ssthresh
+		 * halved; SACKed data stays skipped (Linux). */
+		ts_tcp_cc_on_rto(&tcb->cc, tcb->snd_max, now);
+		ts_sack_on_rto(&tcb->sb);
+		tcb->flags &= ~TF_IN_RECOVERY;
+		tcb->flags |= TF_LOSS_RECOVERY;
+		tcb->dupacks = 0;
+	}
+	/* Karn: no RTT sample from retransmitted data. */
+	tcb->flags &= ~TF_RTT_TIMING;
+	tcb->backoff++;
+	tcb->retransmits++;
+	tcb->rto = tcb->rto * 2 < max ? tcb->rto * 2 : max;
+	/* Go back N (RFC 6298 5.4: the earliest unacknowledged segment). */
+	tcb->snd_nxt = tcb->snd_una;
+	tcb->timer[TCPT_REXMT] = TS_NEVER;
+	ts_tcp_output(tcb, now);
+	if (tcb->timer[TCPT_REXMT] == TS_NEVER)
+		ts_tcp_rexmt_arm(tcb, now);
+	return 0;
+}
+
+/* Linux tcp_probe_timer / tcp_send_probe0: a zero-window probe is a bare
+ * ACK with SEQ = SND.UNA - 1, which the peer must answer with its window. */
+static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint64_t max = ms(eng->sysctl.tcp_rto_max[0]);
+	int limit = (int)eng->sysctl.tcp_retries2[0];
+	uint64_t t;
+
+	if (tcb->snd_wnd != 0 || tcb->snd_nxt != tcb->snd_una)
+		return 0;
+	if (tcb->flags & TF_ORPHAN)
+		limit = orphan_retries(tcb);
+	if (tcb->probes_out >= limit) {
+		eng->stats.TcpExtTCPAbortOnTimeout++;
+		ts_tcp_done(tcb, ETIMEDOUT);
+		return 1;
+	}
+	ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
+	tcb->probes_out++;
+	tcb->backoff++;
+	t = tcb->rto << (tcb->backoff < 30 ? tcb->backoff : 30);
+	tcb->timer[TCPT_PERSIST] = now + (t < max ? t : max);
+	return 0;
+}
+
+/* Linux tcp_keepalive_timer, also the orphaned FIN-WAIT-2 limit. */
+static int keep_timeout(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint64_t idle;
+
+	if (!(tcb->flags & TF_KEEPALIVE) || !TCPS_HAVEESTABLISHED(tcb->state) ||
+	    tcb->state == TCPS_TIME_WAIT)
+		return 0;
+	/* Linux: no probes while data is in flight or queued; the
+	 * retransmission timer watches the connection then. */
+	if (tcb->snd_max != tcb->snd_una || ts_ringbuf_len(&tcb->snd) > 0) {
+		tcb->timer[TCPT_KEEP] = now + keep_idle(tcb);
+		return 0;
+	}
+	idle = now - tcb->last_rcv;
+	if (idle >= keep_idle(tcb)) {
+		if (tcb->probes_out >= keep_cnt(tcb)) {
+			/* RFC 1122 4.2.3.6; Linux resets the peer too. */
+			ts_tcp_send_rst_tcb(tcb, now);
+			eng->stats.TcpExtTCPAbortOnTimeout++;
+			ts_tcp_done(tcb, ETIMEDOUT);
+			return 1;
+		}
+		ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
+		tcb->probes_out++;
+		tcb->timer[TCPT_KEEP] = now + keep_intvl(tcb);
+	} else {
+		tcb->timer[TCPT_KEEP] = tcb->last_rcv + keep_idle(tcb);
+	}
+	return 0;
+}
+
+static int twomsl_timeout(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+
+	if (tcb->state == TCPS_TIME_WAIT) {
+		eng->stats.TcpExtTW++;
+		ts_tcp_done(tcb, 0);
+		return 1;
+	}
+	if (tcb->state == TCPS_FIN_WAIT_2 && tcb->flags & TF_ORPHAN) {
+		/* Linux: tcp_fin_timeout ends an orphaned FIN-WAIT-2 (its
+		 * FIN_WAIT2 timewait sock expires silently). */
+		ts_tcp_done(tcb, 0);
+		return 1;
+	}
+	return 0;
+}
+
+void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now)
+{
+	static int (*const handlers[TCPT_NTIMERS])(struct ts_tcb *, uint64_t) = {
+		rexmt_timeout, persist_timeout, NULL, keep_timeout, twomsl_timeout,
+	};
+
+	for (int i = 0; i < TCPT_NTIMERS; i++) {
+		if (tcb->timer[i] > now)
+			continue;
+		tcb->timer[i] = TS_NEVER;
+		if (i == TCPT_DELACK) {
+			if (tcb->flags & (TF_DELACK | TF_ACKNOW)) {
+				tcb->flags |= TF_ACKNOW;
+				ts_tcp_output(tcb, now);
+			}
+			continue;
+		}
+		if (handlers[i](tcb, now))
+			return; /* the TCB is gone or closed */
+	}
+}
+
+uint64_t ts_tcp_tcb_next_timer(const struct ts_tcb *tcb, int *which)
+{
+	uint64_t best = TS_NEVER;
+
+	*which = -1;
+	for (int i = 0; i < TCPT_NTIMERS; i++) {
+		if (tcb->timer[i] < best) {
+			best = tcb->timer[i];
+			*which = i;
+		}
+	}
+	return best;
+}
+
+uint64_t ts_tcp_poll(struct ts_engine *eng, uint64_t now)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	uint64_t next = TS_NEVER;
+	struct ts_tcb *tcb, *nx;
+	int w;
+
+	if (tcp == NULL)
+		return TS_NEVER;
+	eng->now = now;
+	/* Timers that free other TCBs (a listener's children) never free
+	 * the next one in the list before we step to it: children are only
+	 * freed by their own timers. */
+	for (tcb = tcp->all; tcb != NULL; tcb = nx) {
+		nx = tcb->all_next;
+		if (ts_tcp_tcb_next_timer(tcb, &w) <= now)
+			ts_tcp_run_timers(tcb, now);
+	}
+	for (tcb = tcp->all; tcb != NULL; tcb = tcb->all_next) {
+		uint64_t t = ts_tcp_tcb_next_timer(tcb, &w);
+
+		if (t < next)
+			next = t;
+	}
+	return next;
+}

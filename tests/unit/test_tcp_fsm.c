@@ -1,0 +1,606 @@
+/* The TCP state machine, segment by segment: handshakes (active, passive,
+ * simultaneous, lost SYN / SYN-ACK / ACK), resets, closes, TIME-WAIT,
+ * challenge ACKs.  Sequence-sensitive tests run twice: with an ISN of
+ * 0x20000000 and with one just below 2^32. */
+#include "tcp_harness.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define S 1000000ull	/* one second in µs */
+#define MS 1000ull
+
+static uint32_t isn_wrap = 0xfffffff0u;
+
+/* --- handshake ---------------------------------------------------------- */
+
+static void test_closed_syn_gets_rst_ack(void **state)
+{
+	struct th *h = *state;
+
+	seg_in(h, TH_SYN, 1000, 0, 65535, NULL, NULL, 0);
+	/* RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+	seg_expect(h, TH_RST | TH_ACK, 0, 1001, 0);
+	seg_in(h, TH_ACK, 1000, 777, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_RST, 777, 0, 0);
+	seg_in(h, TH_RST, 1000, 0, 0, NULL, NULL, 0);
+	seg_expect_none(h);
+}
+
+static void test_syn_sent_syn_ack_established(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_syn_sent(h);
+
+	/* The SYN carried MSS 1460 only (options off in this setup). */
+	assert_int_equal(h->last.th.opt.has, TS_TCPO_MSS);
+	assert_int_equal(h->last.th.opt.mss, 1460);
+	assert_int_equal(h->last.th.win, 65535);
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 8192, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	assert_int_equal(t->snd_wnd, 8192);
+	assert_int_equal(t->mss, 536); /* no MSS option: RFC 9293 3.7.1 */
+	assert_int_equal(h->established, 1);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	ts_tcp_abort(t, h->now);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, 0);
+}
+
+static void test_syn_sent_bad_ack_gets_rst_and_stays(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_syn_sent(h);
+
+	/* An old duplicate SYN-ACK (RFC 9293 3.5 figure 9): its ACK is not
+	 * ours, so <SEQ=SEG.ACK><CTL=RST>, and we keep waiting. */
+	seg_in(h, TH_SYN | TH_ACK, 90000, h->iss - 100, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_RST, h->iss - 100, 0, 0);
+	assert_int_equal(t->state, TCPS_SYN_SENT);
+	/* ACK = ISS is not acceptable either (it does not cover the SYN). */
+	seg_in(h, TH_ACK, 90000, h->iss, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_RST, h->iss, 0, 0);
+	/* The real SYN-ACK then completes the handshake. */
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_syn_sent_rst_with_good_ack_refuses(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_syn_sent(h);
+
+	/* An RST without ACK, or with a bad ACK, is ignored. */
+	seg_in(h, TH_RST, 0, 0, 0, NULL, NULL, 0);
+	seg_in(h, TH_RST | TH_ACK, 0, h->iss + 5, 0, NULL, NULL, 0);
+	seg_expect_none(h);
+	assert_int_equal(t->state, TCPS_SYN_SENT);
+	seg_in(h, TH_RST | TH_ACK, 0, h->iss + 1, 0, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	assert_int_equal(h->last_err, ECONNREFUSED);
+	assert_int_equal(ts_tcp_send(t, "x", 1, h->now), -ECONNREFUSED);
+	assert_int_equal(h->eng.stats.TcpAttemptFails, 1);
+	ts_tcp_close(t, h->now);
+	seg_expect_none(h);
+}
+
+/* Lost SYN: Linux retransmits at 1, 3, 7, 15, 31 s after the first and,
+ * with tcp_syn_retries = 5, gives up at 63 s. */
+static void test_syn_sent_lost_syn_retries_5_fails_at_63s(void **state)
+{
+	struct th *h = *state;
+	static const unsigned at[] = {1, 3, 7, 15, 31};
+	uint64_t t0 = h->now;
+	struct ts_tcb *t;
+
+	h->eng.sysctl.tcp_syn_retries[0] = 5;
+	t = tcb_syn_sent(h);
+	for (unsigned i = 0; i < 5; i++) {
+		th_next(h, t0 + 200 * S);
+		assert_int_equal(h->now - t0, at[i] * S);
+		seg_expect(h, TH_SYN, h->iss, 0, 65535);
+		assert_int_equal(t->state, TCPS_SYN_SENT);
+	}
+	th_next(h, t0 + 200 * S);
+	assert_int_equal(h->now - t0, 63 * S);
+	seg_expect_none(h);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	assert_int_equal(h->last_err, ETIMEDOUT);
+	assert_int_equal(h->eng.stats.TcpRetransSegs, 5);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_syn_sent_lost_syn_default_fails_at_127s(void **state)
+{
+	struct th *h = *state;
+	uint64_t t0 = h->now;
+	struct ts_tcb *t = tcb_syn_sent(h);
+	int n = 0;
+
+	while (t->state == TCPS_SYN_SENT && h->now - t0 < 300 * S) {
+		th_next(h, t0 + 300 * S);
+		while (seg_pop(h))
+			n++;
+	}
+	assert_int_equal(n, 6);
+	assert_int_equal(h->now - t0, 127 * S);
+	assert_int_equal(h->last_err, ETIMEDOUT);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_listen_syn_synack_ack_accepts(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_accepted(h);
+	char buf[8];
+
+	assert_int_equal(t->key.rport, TH_PPORT);
+	assert_int_equal(h->listener->accept_qlen, 0);
+	assert_int_equal(h->listener->syn_qlen, 0);
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "hi", 2);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 3, -1); /* quick ACK */
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 2);
+	assert_memory_equal(buf, "hi", 2);
+	ts_tcp_abort(t, h->now);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 3, 0);
+	ts_tcp_close(h->listener, h->now);
+}
+
+/* Lost SYN-ACK: the server retransmits it at 1, 3, 7, 15, 31 s and drops
+ * the half-open connection at 63 s (tcp_synack_retries = 5). */
+static void test_syn_received_lost_synack_retransmits_then_reaped(void **state)
+{
+	struct th *h = *state;
+	static const unsigned at[] = {1, 3, 7, 15, 31};
+	uint64_t t0 = h->now;
+
+	tcb_listen(h, 16);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	assert_int_equal(h->listener->syn_qlen, 1);
+	for (unsigned i = 0; i < 5; i++) {
+		th_next(h, t0 + 200 * S);
+		assert_int_equal(h->now - t0, at[i] * S);
+		seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	}
+	/* The client's retransmitted SYN gets the SYN-ACK again. */
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	th_next(h, t0 + 200 * S);
+	assert_int_equal(h->now - t0, 63 * S);
+	seg_expect_none(h);
+	assert_int_equal(h->listener->syn_qlen, 0);
+	assert_int_equal(ts_tcp_live(), h->tcb0 + 1);
+	/* The late ACK now finds no connection: reset. */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_RST, h->iss + 1, 0, 0);
+	ts_tcp_close(h->listener, h->now);
+}
+
+/* Lost third ACK: the server retransmits the SYN-ACK; the client's first
+ * data segment carries the ACK and completes the handshake. */
+static void test_syn_received_lost_ack_data_completes(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *c;
+	char buf[8];
+	int err;
+
+	tcb_listen(h, 16);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	th_advance(h, 1 * S);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "data", 4);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 5, -1);
+	assert_int_equal(h->accepts, 1);
+	c = ts_tcp_accept(h->listener, &th_cb, h, &err);
+	assert_non_null(c);
+	assert_int_equal(c->state, TCPS_ESTABLISHED);
+	assert_int_equal(ts_tcp_recv(c, buf, sizeof(buf), h->now), 4);
+	assert_memory_equal(buf, "data", 4);
+	/* No SYN-ACK timer left. */
+	th_advance(h, 10 * S);
+	seg_expect_none(h);
+	ts_tcp_close(c, h->now);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 5, -1);
+	ts_tcp_close(h->listener, h->now);
+}
+
+/* The client side of a lost third ACK: the retransmitted SYN-ACK is a
+ * duplicate in ESTABLISHED and gets the ACK again. */
+static void test_established_dup_synack_is_reacked(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_syn_sent_simultaneous_open(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_syn_sent(h);
+
+	/* RFC 9293 3.5 figure 8: SYN crosses SYN. */
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_SYN_RECEIVED);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	assert_int_equal(h->established, 1);
+	seg_expect_none(h);
+	assert_int_equal(ts_tcp_send(t, "abc", 3, h->now), 3);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 3);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* --- closing ------------------------------------------------------------- */
+
+static void test_active_close_time_wait_lasts_60s(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_time_wait(h);
+	uint64_t t0 = h->now;
+
+	ts_tcp_close(t, h->now);
+	th_next(h, t0 + 200 * S);
+	assert_int_equal(h->now - t0, 60 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	assert_int_equal(h->eng.stats.TcpExtTW, 1);
+	seg_expect_none(h);
+}
+
+/* Lost last ACK: the peer retransmits its FIN; TIME-WAIT ACKs it again
+ * and restarts its 2 MSL timer. */
+static void test_time_wait_refin_reacks_and_restarts(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_time_wait(h);
+	uint64_t t0 = h->now;
+
+	ts_tcp_close(t, h->now);
+	th_advance(h, 30 * S);
+	seg_in(h, TH_FIN | TH_ACK, PEER_ISS + 1, h->iss + 2, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 2, -1);
+	th_next(h, t0 + 500 * S);
+	assert_int_equal(h->now - t0, 90 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+static void test_time_wait_rst_ends_it_rfc1337_off(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_time_wait(h);
+
+	ts_tcp_close(t, h->now);
+	seg_in(h, TH_RST, PEER_ISS + 2, 0, 0, NULL, NULL, 0);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	seg_expect_none(h);
+}
+
+static void test_time_wait_rst_ignored_rfc1337_on(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t;
+
+	h->eng.sysctl.tcp_rfc1337[0] = 1;
+	t = tcb_time_wait(h);
+	ts_tcp_close(t, h->now);
+	seg_in(h, TH_RST, PEER_ISS + 2, 0, 0, NULL, NULL, 0);
+	assert_int_equal(ts_tcp_live(), h->tcb0 + 1);
+	th_advance(h, 60 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+static void test_passive_close_last_ack_closes(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_last_ack(h);
+	char b[4];
+
+	assert_int_equal(ts_tcp_recv(t, b, sizeof(b), h->now), 0); /* EOF */
+	seg_in(h, TH_ACK, PEER_ISS + 2, h->iss + 2, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	assert_int_equal(h->closed, 1);
+	seg_expect_none(h);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_simultaneous_close_closing_time_wait(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_closing(h);
+
+	seg_in(h, TH_ACK, PEER_ISS + 2, h->iss + 2, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	seg_expect_none(h);
+	ts_tcp_close(t, h->now);
+	th_advance(h, 60 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+/* Lost FIN (step 1): FIN-WAIT-1 retransmits it on the RTO with backoff. */
+static void test_fin_wait_1_lost_fin_retransmitted(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_fin_wait_1(h);
+	uint64_t t0 = h->now;
+	uint64_t rto = t->rto;
+
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, rto);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, 3 * rto);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	/* The ACK of the FIN arrives: FIN-WAIT-2, no more retransmissions. */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 2, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_FIN_WAIT_2);
+	th_advance(h, 100 * S);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* An orphaned FIN-WAIT-1 whose FIN is never acknowledged gives up after
+ * tcp_orphan_retries (0 meaning 8) worth of backoff. */
+static void test_fin_wait_1_orphan_gives_up(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	int n = 0;
+
+	ts_tcp_close(t, h->now);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	while (ts_tcp_live() > h->tcb0 && n < 100) {
+		th_next(h, h->now + 1000 * S);
+		while (seg_pop(h))
+			n++;
+	}
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	/* Linux: 8 as boundary: (2^9 - 1) * 200 ms = 102.2 s budget;
+	 * retransmissions at RTO 0.2 s .. backoff reach it after 9. */
+	assert_true(n >= 8 && n <= 10);
+}
+
+/* Lost peer FIN (step 3): an orphaned FIN-WAIT-2 ends after
+ * tcp_fin_timeout; a half-closed one (shutdown) waits for the FIN. */
+static void test_fin_wait_2_orphan_ends_after_fin_timeout(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_fin_wait_2(h);
+	uint64_t t0 = h->now;
+
+	ts_tcp_close(t, h->now);
+	th_next(h, t0 + 500 * S);
+	assert_int_equal(h->now - t0, 60 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	seg_expect_none(h);
+}
+
+static void test_fin_wait_2_half_closed_waits(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_fin_wait_2(h);
+
+	th_advance(h, 3600 * S);
+	assert_int_equal(t->state, TCPS_FIN_WAIT_2);
+	seg_expect_none(h);
+	/* Data still flows toward us. */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 2, 65535, NULL, "late", 4);
+	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 5, -1);
+	seg_in(h, TH_FIN | TH_ACK, PEER_ISS + 5, h->iss + 2, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 6, -1);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	{
+		char b[8];
+
+		assert_int_equal(ts_tcp_recv(t, b, sizeof(b), h->now), 4);
+		assert_int_equal(ts_tcp_recv(t, b, sizeof(b), h->now), 0);
+	}
+	ts_tcp_close(t, h->now);
+	th_advance(h, 60 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+/* Lost FIN in LAST-ACK (step 2/4 from the other side): retransmitted. */
+static void test_last_ack_lost_fin_retransmitted(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_last_ack(h);
+	uint64_t t0 = h->now;
+
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, t->rto / 2);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 2, -1);
+	seg_in(h, TH_ACK, PEER_ISS + 2, h->iss + 2, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_close_with_unread_data_sends_rst(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "unread", 6);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 7, -1);
+	ts_tcp_close(t, h->now);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 7, 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPAbortOnClose, 1);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+static void test_close_linger_zero_sends_rst(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_LINGER, 0), 0);
+	ts_tcp_close(t, h->now);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, 0);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+/* --- resets and challenge ACKs ------------------------------------------ */
+
+static void test_established_rst_exact_resets(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	seg_in(h, TH_RST, PEER_ISS + 1, 0, 0, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	assert_int_equal(h->last_err, ECONNRESET);
+	assert_int_equal(h->eng.stats.TcpEstabResets, 1);
+	seg_expect_none(h);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_established_rst_in_window_challenge_ack(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	/* RFC 5961 3.2: in the window but not RCV.NXT: challenge ACK. */
+	seg_in(h, TH_RST, PEER_ISS + 100, 0, 0, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	assert_int_equal(h->eng.stats.TcpExtTCPChallengeACK, 1);
+	/* Out of the window: silently dropped. */
+	seg_in(h, TH_RST, PEER_ISS + 1000000, 0, 0, NULL, NULL, 0);
+	seg_expect_none(h);
+	/* A second in-window RST within tcp_invalid_ratelimit: no ACK. */
+	seg_in(h, TH_RST, PEER_ISS + 100, 0, 0, NULL, NULL, 0);
+	seg_expect_none(h);
+	th_advance(h, 600 * MS);
+	seg_in(h, TH_RST, PEER_ISS + 100, 0, 0, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_syn_challenge_ack(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	/* RFC 5961 4.2: any SYN in a synchronized state. */
+	seg_in(h, TH_SYN, PEER_ISS + 5000, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	assert_int_equal(h->eng.stats.TcpExtTCPSYNChallenge, 1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_ack_beyond_snd_nxt_challenge(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1000, 65535, NULL, "zz", 2);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	assert_int_equal(t->snd_una, h->iss + 1);
+	assert_int_equal(t->rcv_nxt, PEER_ISS + 1); /* the data was dropped */
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_rst_in_each_state(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t;
+	static const int errs[] = {ECONNRESET, ECONNRESET, EPIPE};
+	struct ts_tcb *(*fx[])(struct th *) = {tcb_fin_wait_1, tcb_fin_wait_2, tcb_close_wait};
+
+	for (unsigned i = 0; i < 3; i++) {
+		h->last_err = 0;
+		h->established = 0;
+		t = fx[i](h);
+		seg_in(h, TH_RST, t->rcv_nxt, 0, 0, NULL, NULL, 0);
+		assert_int_equal(t->state, TCPS_CLOSED);
+		assert_int_equal(h->last_err, errs[i]);
+		ts_tcp_close(t, h->now);
+		seg_expect_none(h);
+	}
+	/* LAST-ACK and CLOSING just close. */
+	h->established = 0;
+	t = tcb_last_ack(h);
+	seg_in(h, TH_RST, t->rcv_nxt, 0, 0, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	ts_tcp_close(t, h->now);
+	h->established = 0;
+	t = tcb_closing(h);
+	ts_tcp_close(t, h->now);
+	seg_in(h, TH_RST, PEER_ISS + 2, 0, 0, NULL, NULL, 0);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	/* SYN-RECEIVED (passive): the half-open child goes away. */
+	tcb_listen(h, 4);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, -1);
+	seg_in(h, TH_RST, PEER_ISS + 1, 0, 0, NULL, NULL, 0);
+	assert_int_equal(h->listener->syn_qlen, 0);
+	ts_tcp_close(h->listener, h->now);
+	seg_expect_none(h);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
+#define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
+
+int main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		T(test_closed_syn_gets_rst_ack),
+		T(test_syn_sent_syn_ack_established),
+		TW(test_syn_sent_syn_ack_established),
+		T(test_syn_sent_bad_ack_gets_rst_and_stays),
+		TW(test_syn_sent_bad_ack_gets_rst_and_stays),
+		T(test_syn_sent_rst_with_good_ack_refuses),
+		T(test_syn_sent_lost_syn_retries_5_fails_at_63s),
+		T(test_syn_sent_lost_syn_default_fails_at_127s),
+		T(test_listen_syn_synack_ack_accepts),
+		TW(test_listen_syn_synack_ack_accepts),
+		T(test_syn_received_lost_synack_retransmits_then_reaped),
+		T(test_syn_received_lost_ack_data_completes),
+		TW(test_syn_received_lost_ack_data_completes),
+		T(test_established_dup_synack_is_reacked),
+		T(test_syn_sent_simultaneous_open),
+		TW(test_syn_sent_simultaneous_open),
+		T(test_active_close_time_wait_lasts_60s),
+		T(test_time_wait_refin_reacks_and_restarts),
+		TW(test_time_wait_refin_reacks_and_restarts),
+		T(test_time_wait_rst_ends_it_rfc1337_off),
+		T(test_time_wait_rst_ignored_rfc1337_on),
+		T(test_passive_close_last_ack_closes),
+		TW(test_passive_close_last_ack_closes),
+		T(test_simultaneous_close_closing_time_wait),
+		TW(test_simultaneous_close_closing_time_wait),
+		T(test_fin_wait_1_lost_fin_retransmitted),
+		T(test_fin_wait_1_orphan_gives_up),
+		T(test_fin_wait_2_orphan_ends_after_fin_timeout),
+		T(test_fin_wait_2_half_closed_waits),
+		TW(test_fin_wait_2_half_closed_waits),
+		T(test_last_ack_lost_fin_retransmitted),
+		T(test_close_with_unread_data_sends_rst),
+		T(test_close_linger_zero_sends_rst),
+		T(test_established_rst_exact_resets),
+		T(test_established_rst_in_window_challenge_ack),
+		TW(test_established_rst_in_window_challenge_ack),
+		T(test_established_syn_challenge_ack),
+		T(test_established_ack_beyond_snd_nxt_challenge),
+		T(test_rst_in_each_state),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
