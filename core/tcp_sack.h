@@ -41,6 +41,7 @@ struct ts_sack_scoreboard {
 	uint8_t in_recovery;
 	uint8_t rescue_valid;
 	uint8_t high_rxt_valid;
+	uint8_t pending_rescue;		/* NextSeg returned rule (4) */
 };
 
 /* What one ACK's SACK blocks did. */
@@ -59,8 +60,9 @@ void ts_sack_reset(struct ts_sack_scoreboard *sb);
  * cleared.  RFC 6675 5.1 allows either; use ts_sack_reset to discard. */
 void ts_sack_on_rto(struct ts_sack_scoreboard *sb);
 
-/* Cumulative ACK: drops everything below una. */
-void ts_sack_ack(struct ts_sack_scoreboard *sb, uint32_t una);
+/* Cumulative ACK: drops everything below una.  Returns 1 if this ACK
+ * ended loss recovery (una reached RecoveryPoint, RFC 6675 5 (2)), else 0. */
+int ts_sack_ack(struct ts_sack_scoreboard *sb, uint32_t una);
 /* Records the SACK blocks of one ACK (in option order).  Blocks are
  * validated against [una, nxt] (RFC 2018; a first block below una or
  * inside the second is a D-SACK, RFC 2883 4) and never trusted otherwise.
@@ -91,10 +93,14 @@ int ts_sack_is_lost(const struct ts_sack_scoreboard *sb, uint32_t seq, uint32_t 
 int ts_sack_should_recover(const struct ts_sack_scoreboard *sb, uint32_t una,
 			   uint32_t mss);
 
-/* RFC 6675 5 step (4.1): RecoveryPoint = HighData; HighRxt = snd_una. */
+/* RFC 6675 5 step (4.1): RecoveryPoint = HighData, nothing retransmitted
+ * yet.  The caller then retransmits the first segment (4.3, from una) and
+ * reports it with ts_sack_sent_rxt. */
 void ts_sack_enter_recovery(struct ts_sack_scoreboard *sb, uint32_t una, uint32_t nxt);
-/* Recovery ends when the cumulative ACK reaches RecoveryPoint (5 (2)). */
-int ts_sack_recovery_done(const struct ts_sack_scoreboard *sb, uint32_t una);
+static inline int ts_sack_in_recovery(const struct ts_sack_scoreboard *sb)
+{
+	return sb->in_recovery;
+}
 
 /* RFC 6675 SetPipe(): bytes in [una, nxt) not SACKed and not lost, plus
  * bytes retransmitted (below HighRxt) and not SACKed. */
