@@ -209,17 +209,19 @@ struct ip_route {
 	uint32_t dst;
 };
 
-static int ip_route(struct ts_engine *eng, uint32_t dst, struct ip_route *rt)
+static int ip_route(const struct ts_engine *eng, uint32_t dst, struct ip_route *rt)
 {
 	memset(rt, 0, sizeof(*rt));
 	rt->dst = dst;
 	if (ts_engine_is_local(eng, dst)) {
-		rt->dev = &eng->lo;
+		rt->dev = (struct ts_netdev *)&eng->lo;
+		rt->nh = dst;
 		return 0;
 	}
 	if (eng->dev == NULL || dst == 0)
 		return -ENETUNREACH;
 	rt->dev = eng->dev;
+	rt->nh = dst;
 	if (ip_is_bcast(eng, dst)) {
 		rt->l2_dst = 1;
 		return 0;
@@ -228,15 +230,23 @@ static int ip_route(struct ts_engine *eng, uint32_t dst, struct ip_route *rt)
 		rt->l2_dst = 2;
 		return 0;
 	}
-	if (eng->addr != 0 && (dst & eng->mask) == (eng->addr & eng->mask)) {
-		rt->nh = dst;
+	if (eng->addr != 0 && (dst & eng->mask) == (eng->addr & eng->mask))
 		return 0;
-	}
 	if (eng->gw != 0) {
 		rt->nh = eng->gw;
 		return 0;
 	}
 	return -ENETUNREACH;
+}
+
+int ts_ip_route_check(const struct ts_engine *eng, uint32_t dst, uint32_t *nh)
+{
+	struct ip_route rt;
+	int r = ip_route(eng, dst, &rt);
+
+	if (r == 0 && nh != NULL)
+		*nh = rt.nh;
+	return r;
 }
 
 /* Sends one finished datagram (header in front) along rt. */

@@ -76,6 +76,10 @@ struct ts_ip_out {
  * 0 or a negative errno (-ENETUNREACH without a route, -EMSGSIZE with DF
  * above the MTU). */
 int ts_ip_output(struct ts_engine *eng, struct pktbuf *pkt, const struct ts_ip_out *o);
+/* Is there a route to dst?  0 (and *nh, if not NULL, the next hop: dst
+ * itself when local or on-link, the gateway otherwise) or -ENETUNREACH,
+ * as connect() and sendto() report it.  Does not count anything. */
+int ts_ip_route_check(const struct ts_engine *eng, uint32_t dst, uint32_t *nh);
 /* The source address the engine uses toward dst. */
 uint32_t ts_ip_select_src(const struct ts_engine *eng, uint32_t dst);
 /* Reassembly timeouts; returns the next deadline or TS_NEVER. */

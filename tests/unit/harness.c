@@ -104,6 +104,23 @@ void h_input(struct h_env *e, struct pktbuf *frame)
 	ts_engine_input(&e->eng, &e->wire.end[0].dev, frame, e->now);
 }
 
+int h_send(struct h_env *e, uint32_t dst, uint8_t proto, const void *data, size_t len,
+	   int df)
+{
+	struct pktbuf *pkt = ts_pkt_alloc(len);
+	struct ts_ip_out o;
+
+	assert_non_null(pkt);
+	if (len > 0)
+		memcpy(ts_pkt_put(pkt, len), data, len);
+	memset(&o, 0, sizeof(o));
+	o.dst = dst;
+	o.proto = proto;
+	o.df = df;
+	e->eng.now = e->now;
+	return ts_ip_output(&e->eng, pkt, &o);
+}
+
 /* --- builders ------------------------------------------------------------- */
 
 struct pktbuf *h_eth_frame(const uint8_t dst[6], const uint8_t src[6], uint16_t type,

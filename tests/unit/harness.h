@@ -72,6 +72,12 @@ void h_run_until(struct h_env *e, uint64_t t);
 /* A frame from the peer into the engine at the current time (consumed). */
 void h_input(struct h_env *e, struct pktbuf *frame);
 
+/* Sends len bytes as protocol proto to dst through ts_ip_output at the
+ * current time, as the daemon does for a program (loopback packets then
+ * wait for the next h_poll).  Returns what ts_ip_output returned. */
+int h_send(struct h_env *e, uint32_t dst, uint8_t proto, const void *data, size_t len,
+	   int df);
+
 /* --- builders (all return a frame with an Ethernet header) --------------- */
 struct pktbuf *h_eth_frame(const uint8_t dst[6], const uint8_t src[6], uint16_t type,
 			   const void *payload, size_t len);
