@@ -469,6 +469,7 @@ int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t no
 	tcb->snd_nxt = tcb->iss;
 	tcb->snd_max = tcb->iss;
 	tcb->snd_buf_seq = tcb->iss + 1;
+	tcb->snd_sml = tcb->iss;
 	tcb->ts_offset = ts_tcp_ts_off(&tcp->secrets, tcb->key.laddr, tcb->key.raddr);
 	tcb->created = now;
 	tcb->mss = tcb->adv_mss;

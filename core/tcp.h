@@ -132,6 +132,7 @@ struct ts_tcb {
 	uint32_t snd_wl1, snd_wl2, snd_up;
 	uint32_t snd_wnd, max_snd_wnd;	/* scaled, bytes */
 	uint32_t snd_buf_seq;		/* sequence of the send ring's first byte */
+	uint32_t snd_sml;		/* end of the last short segment (Minshall) */
 	/* Receive sequence variables. */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_adv, rcv_up;
 	uint8_t snd_wscale, rcv_wscale;	/* shift for their/our window */

@@ -135,6 +135,7 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
+	c->snd_sml = c->iss;
 	/* RFC 7323 2.2: the window of a SYN is not scaled. */
 	c->snd_wnd = seg->th.win;
 	c->max_snd_wnd = c->snd_wnd;

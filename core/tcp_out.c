@@ -304,10 +304,13 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 		} else if (len > 0) {
 			if (tcb->flags & TF_CORK)
 				do_send = fin_now;
-			/* RFC 9293 3.7.4 Nagle: a short segment only when
-			 * nothing is unacknowledged, or with TCP_NODELAY. */
+			/* RFC 9293 3.7.4 Nagle, in Linux's Minshall form: a
+			 * short segment waits only while an earlier short one
+			 * is unacknowledged (or never with TCP_NODELAY). */
 			else if (len == avail &&
-				 (tcb->flags & TF_NODELAY || tcb->snd_nxt == tcb->snd_una))
+				 (tcb->flags & TF_NODELAY || tcb->snd_nxt == tcb->snd_una ||
+				  !(SEQ_GT(tcb->snd_sml, tcb->snd_una) &&
+				    SEQ_LEQ(tcb->snd_sml, tcb->snd_nxt))))
 				do_send = 1;
 			/* RFC 9293 3.8.6.2.1 sender SWS: at least half the
 			 * largest window the peer offered. */
@@ -339,6 +342,8 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 		}
 		xmit_raw(tcb, flags, tcb->snd_nxt, len, now);
 		sent++;
+		if (len < mss)
+			tcb->snd_sml = tcb->snd_nxt + len;
 		tcb->snd_nxt += len + (fin_now ? 1 : 0);
 		if (fin_now)
 			tcb->flags |= TF_FIN_SENT;

@@ -23,6 +23,7 @@
 
 #include "engine.h"
 #include "tcp.h"
+#include "wire.h"
 
 #define TH_LOCAL TS_IP4(198, 18, 0, 2)
 #define TH_PEER TS_IP4(198, 18, 0, 1)

@@ -1,0 +1,571 @@
+/* TCP data transfer, segment by segment: Nagle, the initial window,
+ * delayed and quick ACKs, out-of-order data, the receive window, RTO with
+ * backoff and tcp_retries2, fast retransmit, zero windows and persist
+ * probes, keepalive, options (MSS, window scale, timestamps, SACK-permitted)
+ * and PAWS.  Sequence-sensitive tests run again with the ISN near 2^32. */
+#include "tcp_harness.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define S 1000000ull
+#define MS 1000ull
+
+static uint32_t isn_wrap = 0xfffff000u;
+static uint8_t big[1 << 20];
+
+static void fill_big(void)
+{
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 11));
+}
+
+/* --- sending ------------------------------------------------------------- */
+
+static void test_established_send_psh_ack_stops_timer(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	assert_int_equal(ts_tcp_send(t, "hello", 5, h->now), 5);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 5);
+	assert_memory_equal(h->last.data, "hello", 5);
+	assert_true(t->timer[TCPT_REXMT] != TS_NEVER);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 6, 65535, NULL, NULL, 0);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	assert_int_equal(t->snd_una, h->iss + 6);
+	assert_int_equal(ts_tcp_writable(t), 16384);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_nagle_holds_small_segment(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	assert_int_equal(ts_tcp_send(t, "a", 1, h->now), 1);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 1);
+	/* RFC 9293 3.7.4: unacknowledged data outstanding: hold "bc". */
+	assert_int_equal(ts_tcp_send(t, "bc", 2, h->now), 2);
+	seg_expect_none(h);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 2, 65535, NULL, NULL, 0);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 2, PEER_ISS + 1, 65535, 2);
+	/* TCP_NODELAY sends at once. */
+	ts_tcp_setopt(t, TS_TCP_NODELAY, 1);
+	assert_int_equal(ts_tcp_send(t, "d", 1, h->now), 1);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 4, PEER_ISS + 1, 65535, 1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_cork_holds_until_full_or_uncork(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	ts_tcp_setopt(t, TS_TCP_CORK, 1);
+	assert_int_equal(ts_tcp_send(t, "head", 4, h->now), 4);
+	seg_expect_none(h);
+	ts_tcp_setopt(t, TS_TCP_CORK, 0);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 4);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* RFC 6928: ten segments, then wait for ACKs; each ACK in slow start
+ * opens the window further (RFC 5681 3.1). */
+static void test_established_initial_window_is_ten_segments(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint32_t seq = h->iss + 1;
+
+	fill_big();
+	assert_int_equal(ts_tcp_send(t, big, 16384, h->now), 16384);
+	for (int i = 0; i < 10; i++) {
+		seg_expect_data(h, i == 9 ? TH_ACK : TH_ACK, seq, PEER_ISS + 1, 65535, 1460);
+		assert_memory_equal(h->last.data, big + (seq - h->iss - 1), 1460);
+		seq += 1460;
+	}
+	seg_expect_none(h);
+	/* One ACK for two segments: slow start adds two, so up to four go
+	 * out; the 1784 bytes left make two. */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1 + 2920, 65535, NULL, NULL, 0);
+	seg_expect_data(h, TH_ACK, seq, PEER_ISS + 1, 65535, 1460);
+	seg_expect_data(h, TH_ACK | TH_PSH, seq + 1460, PEER_ISS + 1, 65535, 16384 - 16060);
+	assert_int_equal(t->cc.cwnd, 12);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_send_after_shutdown_is_epipe(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_fin_wait_1(h);
+
+	assert_int_equal(ts_tcp_send(t, "x", 1, h->now), -EPIPE);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* --- receiving ------------------------------------------------------------ */
+
+static void test_established_delayed_ack_after_quickacks(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint32_t seq = PEER_ISS + 1;
+	char buf[64];
+
+	/* Linux starts in quick-ACK mode: 16 segments acked at once. */
+	for (int i = 0; i < 16; i++) {
+		seg_in(h, TH_ACK | TH_PSH, seq, h->iss + 1, 65535, NULL, "x", 1);
+		seq++;
+		seg_expect(h, TH_ACK, h->iss + 1, seq, -1);
+	}
+	/* Then a lone small segment waits for the delayed-ACK timer. */
+	seg_in(h, TH_ACK | TH_PSH, seq, h->iss + 1, 65535, NULL, "y", 1);
+	seq++;
+	seg_expect_none(h);
+	assert_int_equal(t->timer[TCPT_DELACK], h->now + 40 * MS);
+	th_advance(h, 39 * MS);
+	seg_expect_none(h);
+	th_advance(h, 1 * MS);
+	seg_expect(h, TH_ACK, h->iss + 1, seq, -1);
+	/* Two full-sized segments are acked at the second. */
+	fill_big();
+	seg_in(h, TH_ACK, seq, h->iss + 1, 65535, NULL, big, 1460);
+	seg_expect_none(h);
+	seg_in(h, TH_ACK, seq + 1460, h->iss + 1, 65535, NULL, big + 1460, 1460);
+	seg_expect(h, TH_ACK, h->iss + 1, seq + 2920, -1);
+	assert_int_equal(ts_tcp_recv(t, buf, 17, h->now), 17);
+	assert_int_equal(h->readable, 19);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_out_of_order_dupack_then_reassembled(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	char buf[16];
+
+	/* RFC 5681 4.2: out-of-order data is acknowledged at once (a
+	 * duplicate ACK), then the hole filling it too. */
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1 + 5, h->iss + 1, 65535, NULL, "world", 5);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), -EAGAIN);
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "hello", 5);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 11, -1);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 10);
+	assert_memory_equal(buf, "helloworld", 10);
+	/* A duplicate of old data is acknowledged again. */
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "hello", 5);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 11, -1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_established_out_of_order_fin_waits_for_hole(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	char buf[16];
+
+	seg_in(h, TH_ACK | TH_FIN, PEER_ISS + 1 + 3, h->iss + 1, 65535, NULL, "def", 3);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, "abc", 3);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 8, -1);
+	assert_int_equal(t->state, TCPS_CLOSE_WAIT);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 6);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 0);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* The receive window closes as the buffer fills and reopens, with an
+ * update, when the program reads (RFC 9293 3.8.6.2.2). */
+static void test_established_receive_window_closes_and_reopens(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = ts_tcp_socket(&h->eng, &th_cb, h);
+	uint32_t seq = PEER_ISS + 1;
+	char buf[4096];
+
+	fill_big();
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_RCVBUF, 4096), 0);
+	assert_int_equal(ts_tcp_bind(t, TH_LOCAL, TH_LPORT), 0);
+	assert_int_equal(ts_tcp_connect(t, TH_PEER, TH_PPORT, h->now), 0);
+	seg_expect(h, TH_SYN, h->iss, 0, 4096);
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 4096);
+	t->quickack = 0;
+	seg_in(h, TH_ACK, seq, h->iss + 1, 65535, NULL, big, 536);
+	seq += 536;
+	seg_in(h, TH_ACK, seq, h->iss + 1, 65535, NULL, big, 536);
+	seq += 536;
+	seg_expect(h, TH_ACK, h->iss + 1, seq, 4096 - 1072);
+	seg_in(h, TH_ACK, seq, h->iss + 1, 65535, NULL, big, 4096 - 1072);
+	seq += 4096 - 1072;
+	seg_expect(h, TH_ACK, h->iss + 1, seq, 0);
+	/* Beyond the zero window: dropped and acknowledged. */
+	seg_in(h, TH_ACK, seq, h->iss + 1, 65535, NULL, big, 100);
+	seg_expect(h, TH_ACK, h->iss + 1, seq, 0);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 4096);
+	seg_expect(h, TH_ACK, h->iss + 1, seq, 4096);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* --- retransmission --------------------------------------------------------- */
+
+/* RFC 6298 5.5: the RTO doubles on each expiry (Linux: from tcp_rto_min
+ * plus the smoothed RTT). */
+static void test_established_rto_backoff_doubles(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t rto = t->rto;
+	uint64_t t0 = h->now, at = 0;
+
+	assert_true(rto >= 200 * MS && rto < 201 * MS);
+	assert_int_equal(ts_tcp_send(t, "data", 4, h->now), 4);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 4);
+	for (int i = 0; i < 5; i++) {
+		at += rto << i;
+		th_next(h, t0 + 100 * S);
+		assert_int_equal(h->now - t0, at);
+		seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 4);
+	}
+	assert_int_equal(h->eng.stats.TcpExtTCPTimeouts, 5);
+	/* The ACK ends it; no RTT sample from retransmitted data (Karn). */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 5, 65535, NULL, NULL, 0);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	assert_int_equal(t->retransmits, 0);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* Linux turns tcp_retries2 into a time budget (retransmits_timed_out):
+ * 15 means 924.6 s from the first transmission with tcp_rto_min 200 ms. */
+static void test_established_retries2_times_out_after_924s(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0 = h->now;
+	int n = 0;
+
+	ts_tcp_send(t, "data", 4, h->now);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 4);
+	while (t->state == TCPS_ESTABLISHED && h->now - t0 < 2000 * S) {
+		th_next(h, t0 + 2000 * S);
+		while (seg_pop(h))
+			n++;
+	}
+	assert_int_equal(t->state, TCPS_CLOSED);
+	assert_int_equal(h->last_err, ETIMEDOUT);
+	assert_int_equal(n, 15);
+	assert_true(h->now - t0 >= 924600 * MS && h->now - t0 < 924700 * MS);
+	assert_int_equal(ts_tcp_recv(t, NULL, 0, h->now), -ETIMEDOUT);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_established_retries2_3_times_out_after_3s(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t;
+	uint64_t t0;
+	int n = 0;
+
+	h->eng.sysctl.tcp_retries2[0] = 3;
+	t = tcb_established(h);
+	t0 = h->now;
+	ts_tcp_send(t, "data", 4, h->now);
+	seg_flush(h);
+	while (t->state == TCPS_ESTABLISHED && h->now - t0 < 100 * S) {
+		th_next(h, t0 + 100 * S);
+		while (seg_pop(h))
+			n++;
+	}
+	assert_int_equal(n, 3);
+	assert_true(h->now - t0 >= 3 * S && h->now - t0 < 3 * S + 100 * MS);
+	ts_tcp_close(t, h->now);
+}
+
+/* RFC 5681 3.2: the third duplicate ACK retransmits the missing segment
+ * before the RTO; when that retransmission is lost too, the RTO (with
+ * backoff) takes over. */
+static void test_established_three_dupacks_fast_retransmit(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint32_t base = h->iss + 1;
+	uint64_t t0, rto;
+
+	fill_big();
+	ts_tcp_send(t, big, 5 * 1460, h->now);
+	for (int i = 0; i < 5; i++)
+		seg_expect_data(h, i == 4 ? TH_ACK | TH_PSH : TH_ACK, base + 1460 * i,
+				PEER_ISS + 1, 65535, 1460);
+	th_advance(h, 10 * MS);
+	seg_in(h, TH_ACK, PEER_ISS + 1, base + 1460, 65535, NULL, NULL, 0);
+	seg_expect_none(h);
+	for (int i = 0; i < 2; i++) {
+		seg_in(h, TH_ACK, PEER_ISS + 1, base + 1460, 65535, NULL, NULL, 0);
+		seg_expect_none(h);
+	}
+	seg_in(h, TH_ACK, PEER_ISS + 1, base + 1460, 65535, NULL, NULL, 0);
+	seg_expect_data(h, TH_ACK, base + 1460, PEER_ISS + 1, 65535, 1460);
+	assert_memory_equal(h->last.data, big + 1460, 1460);
+	assert_int_equal(h->eng.stats.TcpExtTCPFastRetrans, 1);
+	assert_int_equal(h->eng.stats.TcpExtTCPTimeouts, 0);
+	/* The retransmission is lost: RTO, then again with backoff. */
+	t0 = h->now;
+	rto = t->rto;
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, rto);
+	seg_expect_data(h, TH_ACK, base + 1460, PEER_ISS + 1, 65535, 1460);
+	seg_expect_none(h); /* cwnd is one segment after an RTO */
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, 3 * rto);
+	seg_expect_data(h, TH_ACK, base + 1460, PEER_ISS + 1, 65535, 1460);
+	assert_int_equal(h->eng.stats.TcpExtTCPTimeouts, 2);
+	/* It arrives: the cumulative ACK covers everything. */
+	seg_in(h, TH_ACK, PEER_ISS + 1, base + 5 * 1460, 65535, NULL, NULL, 0);
+	assert_int_equal(t->snd_una, base + 5 * 1460);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* --- windows ----------------------------------------------------------------- */
+
+/* RFC 9293 3.8.6.1: behind a zero window, probe on the persist timer
+ * with backoff (Linux: a bare ACK with SEQ = SND.UNA - 1). */
+static void test_established_zero_window_persist_probes(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0, rto = t->rto;
+
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 0, NULL, NULL, 0);
+	assert_int_equal(t->snd_wnd, 0);
+	t0 = h->now;
+	assert_int_equal(ts_tcp_send(t, "wait", 4, h->now), 4);
+	seg_expect_none(h);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, rto);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 0, NULL, NULL, 0);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, rto + 2 * rto);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, rto + 2 * rto + 4 * rto);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	/* The window opens: the data goes, the persist timer stops. */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 1000, NULL, NULL, 0);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 4);
+	assert_int_equal(t->timer[TCPT_PERSIST], TS_NEVER);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* --- keepalive ---------------------------------------------------------------- */
+
+static void test_established_keepalive_probes_then_reset(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0 = h->now;
+
+	ts_tcp_setopt(t, TS_TCP_KEEPIDLE, 10);
+	ts_tcp_setopt(t, TS_TCP_KEEPINTVL, 2);
+	ts_tcp_setopt(t, TS_TCP_KEEPCNT, 3);
+	ts_tcp_setopt(t, TS_TCP_KEEPALIVE, 1);
+	for (int i = 0; i < 3; i++) {
+		th_next(h, t0 + 100 * S);
+		assert_int_equal(h->now - t0, (10 + 2 * i) * S);
+		seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	}
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, 16 * S);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, 0);
+	assert_int_equal(h->last_err, ETIMEDOUT);
+	ts_tcp_close(t, h->now);
+}
+
+static void test_established_keepalive_answered_keeps_connection(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0 = h->now;
+
+	ts_tcp_setopt(t, TS_TCP_KEEPIDLE, 10);
+	ts_tcp_setopt(t, TS_TCP_KEEPINTVL, 2);
+	ts_tcp_setopt(t, TS_TCP_KEEPCNT, 1);
+	ts_tcp_setopt(t, TS_TCP_KEEPALIVE, 1);
+	th_next(h, t0 + 100 * S);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	/* Next probe 10 s after the answer, not a reset at 12 s. */
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, 12 * S);
+	seg_expect_none(h);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, 20 * S);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* --- options ------------------------------------------------------------------- */
+
+static void test_syn_options_negotiated(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_syn_sent(h);
+	struct ts_tcp_opts o;
+	const struct ts_tcp_opts *so = &h->last.th.opt;
+
+	/* Linux's SYN: MSS 1460 (MTU 1500), SACK-permitted, timestamps,
+	 * window scale 7 (tcp_rmem max 6 MB). */
+	assert_int_equal(so->has, TS_TCPO_MSS | TS_TCPO_SACK_PERM | TS_TCPO_TS | TS_TCPO_WSCALE);
+	assert_int_equal(so->mss, 1460);
+	assert_int_equal(so->wscale, 7);
+	assert_int_equal(so->ts_ecr, 0);
+	assert_int_equal(h->last.th.win, 65535);
+	memset(&o, 0, sizeof(o));
+	o.has = TS_TCPO_MSS | TS_TCPO_WSCALE | TS_TCPO_SACK_PERM | TS_TCPO_TS;
+	o.mss = 1400;
+	o.wscale = 3;
+	o.ts_val = 777;
+	o.ts_ecr = so->ts_val;
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 5000, &o, NULL, 0);
+	assert_true(seg_pop(h));
+	/* Scaled windows from now on; our 128 KB buffer >> 7. */
+	assert_int_equal(h->last.th.win, 131072 >> 7);
+	assert_int_equal(h->last.th.opt.has, TS_TCPO_TS);
+	assert_int_equal(h->last.th.opt.ts_ecr, 777);
+	assert_int_equal(t->flags & (TF_TS | TF_WS | TF_SACK), TF_TS | TF_WS | TF_SACK);
+	assert_int_equal(t->mss, 1400);
+	assert_int_equal(ts_tcb_eff_mss(t), 1388);
+	assert_int_equal(t->snd_wnd, 5000); /* the SYN's window is not scaled */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 5000, &o, NULL, 0);
+	assert_int_equal(t->snd_wnd, 40000);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+static void test_syn_options_only_answered_when_offered(void **state)
+{
+	struct th *h = *state;
+
+	tcb_listen(h, 8);
+	/* A SYN with only MSS: the SYN-ACK has only MSS. */
+	{
+		struct ts_tcp_opts o = {.has = TS_TCPO_MSS, .mss = 1460};
+
+		seg_in(h, TH_SYN, PEER_ISS, 0, 65535, &o, NULL, 0);
+	}
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	assert_int_equal(h->last.th.opt.has, TS_TCPO_MSS);
+	ts_tcp_close(h->listener, h->now);
+	seg_expect_none(h);
+}
+
+static void test_window_scaling_large_buffer(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = ts_tcp_socket(&h->eng, &th_cb, h);
+	struct ts_tcp_opts o;
+
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_RCVBUF, 4 << 20), 0);
+	assert_int_equal(ts_tcp_bind(t, TH_LOCAL, TH_LPORT), 0);
+	assert_int_equal(ts_tcp_connect(t, TH_PEER, TH_PPORT, h->now), 0);
+	seg_expect(h, TH_SYN, h->iss, 0, 65535);
+	memset(&o, 0, sizeof(o));
+	o.has = TS_TCPO_MSS | TS_TCPO_WSCALE;
+	o.mss = 1460;
+	o.wscale = 14;
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, &o, NULL, 0);
+	/* 4 MB >> 7 = 32768 in the field. */
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 32768);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(t->snd_wnd, 65535u << 14);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* RFC 7323 5.3: PAWS drops a segment whose timestamp is older than
+ * ts_recent, and ACKs it. */
+static void test_established_paws_rejects_old_timestamp(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+	char buf[8];
+
+	o.ts_val = h->peer_tsval - 10;
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 1024, &o, "old", 3);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	assert_int_equal(h->eng.stats.TcpExtPAWSEstab, 1);
+	assert_int_equal(ts_tcp_readable(t), 0);
+	o.ts_val = h->peer_tsval + 10;
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 1024, &o, "new", 3);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 4, -1);
+	assert_int_equal(h->last.th.opt.ts_ecr, h->peer_tsval + 10);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 3);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
+#define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
+#define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
+#define TOW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup_opts, th_teardown, &isn_wrap)
+
+int main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		T(test_established_send_psh_ack_stops_timer),
+		TW(test_established_send_psh_ack_stops_timer),
+		T(test_established_nagle_holds_small_segment),
+		TW(test_established_nagle_holds_small_segment),
+		T(test_established_cork_holds_until_full_or_uncork),
+		T(test_established_initial_window_is_ten_segments),
+		TW(test_established_initial_window_is_ten_segments),
+		T(test_established_send_after_shutdown_is_epipe),
+		T(test_established_delayed_ack_after_quickacks),
+		TW(test_established_delayed_ack_after_quickacks),
+		T(test_established_out_of_order_dupack_then_reassembled),
+		TW(test_established_out_of_order_dupack_then_reassembled),
+		T(test_established_out_of_order_fin_waits_for_hole),
+		T(test_established_receive_window_closes_and_reopens),
+		TW(test_established_receive_window_closes_and_reopens),
+		T(test_established_rto_backoff_doubles),
+		TW(test_established_rto_backoff_doubles),
+		T(test_established_retries2_times_out_after_924s),
+		T(test_established_retries2_3_times_out_after_3s),
+		T(test_established_three_dupacks_fast_retransmit),
+		TW(test_established_three_dupacks_fast_retransmit),
+		T(test_established_zero_window_persist_probes),
+		TW(test_established_zero_window_persist_probes),
+		T(test_established_keepalive_probes_then_reset),
+		T(test_established_keepalive_answered_keeps_connection),
+		TO(test_syn_options_negotiated),
+		TOW(test_syn_options_negotiated),
+		TO(test_syn_options_only_answered_when_offered),
+		TO(test_window_scaling_large_buffer),
+		TO(test_established_paws_rejects_old_timestamp),
+		TOW(test_established_paws_rejects_old_timestamp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
