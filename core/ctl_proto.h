@@ -55,6 +55,18 @@ enum ts_ctl_op {
 	TS_CTL_OP_SYSCTL_GET = 4,	/* one tunable, or all */
 	TS_CTL_OP_SYSCTL_SET = 5,	/* write one tunable */
 	TS_CTL_OP_SOCK_BASE = 32,	/* first socket operation */
+	/* Socket ops (the shim's; bodies in chan.h, handlers in
+	 * core/daemon/ctl_sock.c).  Every op but SOCKET carries the
+	 * program's socket fd as SCM_RIGHTS: holding the fd is the right to
+	 * use the socket. */
+	TS_CTL_OP_SOCK_SOCKET = 32,	/* new socket; reply carries its fd */
+	TS_CTL_OP_SOCK_BIND = 33,
+	TS_CTL_OP_SOCK_CONNECT = 34,	/* flag 1: AF_UNSPEC (disconnect) */
+	TS_CTL_OP_SOCK_NAME = 35,	/* flag 1: peer name */
+	TS_CTL_OP_SOCK_SETOPT = 36,
+	TS_CTL_OP_SOCK_GETOPT = 37,
+	TS_CTL_OP_SOCK_AUTOBIND = 38,	/* implicit bind before a first send */
+	TS_CTL_OP_SOCK_QUERY = 39,	/* is this fd an engine socket? */
 	TS_CTL_OP_MAX = 256		/* ops are < this */
 };
 

@@ -19,6 +19,30 @@
 
 static uint64_t next_sock_id = 1;
 
+/* IP-level options programs commonly set, which tapsock accepts and reads
+ * back with Linux's defaults and ranges but does not act on yet (no
+ * error queue, no ancillary data). */
+static const struct {
+	int name, def, lo, hi;
+} stored_ipopts[8] = {
+	{IP_RECVERR, 0, INT32_MIN, INT32_MAX},
+	{IP_PKTINFO, 0, INT32_MIN, INT32_MAX},
+	{IP_MTU_DISCOVER, IP_PMTUDISC_WANT, IP_PMTUDISC_DONT, IP_PMTUDISC_OMIT},
+	{IP_RECVTTL, 0, INT32_MIN, INT32_MAX},
+	{IP_RECVTOS, 0, INT32_MIN, INT32_MAX},
+	{IP_MULTICAST_TTL, 1, -1, 255},
+	{IP_MULTICAST_LOOP, 1, INT32_MIN, INT32_MAX},
+	{IP_FREEBIND, 0, INT32_MIN, INT32_MAX},
+};
+
+static int stored_ipopt(int name)
+{
+	for (int i = 0; i < (int)(sizeof(stored_ipopts) / sizeof(stored_ipopts[0])); i++)
+		if (stored_ipopts[i].name == name)
+			return i;
+	return -1;
+}
+
 void ts_sock_table_init(struct ts_sock_table *tab, uint8_t proto)
 {
 	memset(tab, 0, sizeof(*tab));
@@ -56,6 +80,8 @@ void ts_sock_init(struct ts_engine *eng, struct ts_sock *sk, uint8_t proto,
 	sk->rcvbuf = (int)eng->sysctl.rmem_default[0];
 	sk->sndbuf = (int)eng->sysctl.wmem_default[0];
 	sk->ttl = -1;
+	for (int i = 0; i < (int)(sizeof(stored_ipopts) / sizeof(stored_ipopts[0])); i++)
+		sk->ipopt[i] = stored_ipopts[i].def;
 }
 
 int ts_sock_addr_is_bcast(const struct ts_engine *eng, uint32_t addr)
@@ -511,8 +537,21 @@ int ts_sock_setopt(struct ts_engine *eng, struct ts_sock *sk, int level, int nam
 		case IP_TOS:
 			sk->tos = (uint8_t)v;
 			return 0;
-		default:
-			return -ENOPROTOOPT;
+		default: {
+			int i = stored_ipopt(name);
+
+			if (i < 0)
+				return -ENOPROTOOPT;
+			if (v < stored_ipopts[i].lo || v > stored_ipopts[i].hi)
+				return -EINVAL;
+			/* Booleans read back as 0/1, as Linux stores them. */
+			if (stored_ipopts[i].lo == INT32_MIN)
+				v = v != 0;
+			if (name == IP_MULTICAST_TTL && v == -1)
+				v = 1;
+			sk->ipopt[i] = v;
+			return 0;
+		}
 		}
 	}
 	return -ENOPROTOOPT;
@@ -553,8 +592,14 @@ int ts_sock_getopt(struct ts_engine *eng, struct ts_sock *sk, int level, int nam
 		case IP_TOS:
 			v = sk->tos;
 			break;
-		default:
-			return -ENOPROTOOPT;
+		default: {
+			int i = stored_ipopt(name);
+
+			if (i < 0)
+				return -ENOPROTOOPT;
+			v = sk->ipopt[i];
+			break;
+		}
 		}
 		/* Linux do_ip_getsockopt: a buffer shorter than an int gets a
 		 * single byte when the value fits. */
@@ -564,7 +609,9 @@ int ts_sock_getopt(struct ts_engine *eng, struct ts_sock *sk, int level, int nam
 			return 0;
 		}
 	} else {
-		return -ENOPROTOOPT;
+		/* Linux do_ip_getsockopt: "if (level != SOL_IP) return
+		 * -EOPNOTSUPP" (setsockopt says ENOPROTOOPT instead). */
+		return -EOPNOTSUPP;
 	}
 	/* Linux sock_getsockopt: copies min(len, sizeof(int)) bytes. */
 	if (*len > sizeof(int))

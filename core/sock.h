@@ -60,6 +60,9 @@ struct ts_sock {
 	int ttl;			/* -1: net.ipv4.ip_default_ttl */
 	uint8_t tos;
 	int err;			/* pending SO_ERROR, positive errno */
+	/* IP options stored and read back but not acted on yet
+	 * (IP_RECVERR, IP_PKTINFO, IP_MTU_DISCOVER, ...; see sock.c). */
+	int ipopt[8];
 	void *owner;			/* the protocol's socket */
 	struct ts_sock *pnext;		/* next in the port bucket */
 	struct ts_sock_port *port;	/* bucket we are in */

@@ -3,6 +3,7 @@
  * shim sends them; each but SOCKET names its socket by passing the
  * program's fd, so a process can only use sockets it holds.  Credentials
  * (SO_PEERCRED, and the capabilities of that pid) decide privileged binds. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>

@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "sockd.h"
 
 #define DEFAULT_SOCK "/run/tapsock/lab.sock"
 #define MAX_SYSCTL_OPTS 64
@@ -25,6 +26,7 @@
 static void register_ops(void)
 {
 	ts_ctl_core_register();
+	ts_ctl_sock_register();
 }
 
 static void usage(FILE *f)
@@ -262,6 +264,7 @@ int main(int argc, char **argv)
 	 * closed, engine and TAP released. */
 	d->stopping = 1;
 	ts_ctl_shutdown(d);
+	ts_ctl_sock_shutdown(d);
 	ts_daemon_loop_close(d);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);

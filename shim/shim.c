@@ -1,0 +1,934 @@
+/* The shim's logic: the fd table, the control connection to tapsockd, and
+ * the UDP socket calls on top of the data channel (chan.h).  Called by the
+ * thin hooks in hooks.c; uses only ts_real for its own I/O.  Returns values
+ * or negative errnos, never sets errno (the hooks do, once). */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "ctl_proto.h"
+#include "real.h"
+
+/* The control fd is moved up here, away from the low numbers programs
+ * expect to own (and dup2 onto). */
+#define CTL_FD_FLOOR 800
+#define CTL_TIMEOUT_SEC 10
+#define CTL_BUF (TS_CTL_HDR_LEN + 1024)
+
+static struct ts_shim_sock *fdtab[TS_SHIM_MAX_FD];
+static pthread_mutex_t tab_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ctl_fd = -1;
+static uint32_t ctl_next_id = 1;
+static struct ts_shim_engine engine;
+static int reported;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* --- safe user memory ------------------------------------------------------ */
+
+int ts_shim_copy_in(void *dst, const void *user, size_t n)
+{
+	struct iovec l = {.iov_base = dst, .iov_len = n};
+	struct iovec r = {.iov_base = (void *)user, .iov_len = n};
+	ssize_t got;
+
+	if (n == 0)
+		return 0;
+	if (user == NULL)
+		return -EFAULT;
+	got = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	if (got == (ssize_t)n)
+		return 0;
+	if (got < 0 && (errno == ENOSYS || errno == EPERM)) {
+		memcpy(dst, user, n);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+int ts_shim_copy_out(void *user, const void *src, size_t n)
+{
+	struct iovec l = {.iov_base = (void *)src, .iov_len = n};
+	struct iovec r = {.iov_base = user, .iov_len = n};
+	ssize_t put;
+
+	if (n == 0)
+		return 0;
+	if (user == NULL)
+		return -EFAULT;
+	put = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+	if (put == (ssize_t)n)
+		return 0;
+	if (put < 0 && (errno == ENOSYS || errno == EPERM)) {
+		memcpy(user, src, n);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+/* --- fd table ------------------------------------------------------------ */
+
+struct ts_shim_sock *ts_shim_lookup(int fd)
+{
+	if (fd < 0 || fd >= TS_SHIM_MAX_FD)
+		return NULL;
+	return __atomic_load_n(&fdtab[fd], __ATOMIC_ACQUIRE);
+}
+
+static void sock_unref_locked(struct ts_shim_sock *s)
+{
+	if (s != NULL && --s->refs == 0)
+		free(s);
+}
+
+static void tab_set_locked(int fd, struct ts_shim_sock *s)
+{
+	struct ts_shim_sock *old = fdtab[fd];
+
+	if (s != NULL)
+		s->refs++;
+	__atomic_store_n(&fdtab[fd], s, __ATOMIC_RELEASE);
+	sock_unref_locked(old);
+}
+
+int ts_shim_is_ctl_fd(int fd)
+{
+	return fd >= 0 && fd == __atomic_load_n(&ctl_fd, __ATOMIC_RELAXED);
+}
+
+/* --- control connection ------------------------------------------------- */
+
+static void say(const char *msg)
+{
+	ts_real.write(2, msg, strlen(msg));
+}
+
+static void report_unreachable(const char *path, int err)
+{
+	char line[512];
+
+	if (__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+		return;
+	if (err == -EPROTO)
+		snprintf(line, sizeof(line),
+			 "tapsock: the engine at %s speaks another control protocol version "
+			 "(shim: %d); use the tapsock and tapsockd of the same build\n",
+			 path, TS_CTL_VERSION);
+	else
+		snprintf(line, sizeof(line),
+			 "tapsock: cannot reach the engine at %s (%s): start one with "
+			 "`tapsock lab up NAME` and run under `tapsock run --lab NAME -- CMD`, "
+			 "or set TAPSOCK_SOCK (TAPSOCK_FALLBACK=kernel allows kernel sockets)\n",
+			 path != NULL && path[0] ? path : "$TAPSOCK_SOCK (unset)", strerror(-err));
+	say(line);
+}
+
+static void ctl_close_locked(void)
+{
+	if (ctl_fd >= 0)
+		ts_real.close(ctl_fd);
+	__atomic_store_n(&ctl_fd, -1, __ATOMIC_RELAXED);
+}
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&ctl_lock);
+	pthread_mutex_lock(&tab_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&tab_lock);
+	pthread_mutex_unlock(&ctl_lock);
+}
+
+/* The child shares the parent's control connection: it opens its own at
+ * its next socket call, so replies never cross. */
+static void atfork_child(void)
+{
+	pthread_mutex_unlock(&tab_lock);
+	ctl_close_locked();
+	pthread_mutex_unlock(&ctl_lock);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static int xfer(int fd, const uint8_t *msg, size_t len, int pass_fd)
+{
+	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		n = ts_real.sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EBADF ? -EBADF : -ENETDOWN;
+	return 0;
+}
+
+/* One reply: returns its length, with *rfd set to a received fd or -1. */
+static int recv_reply(int fd, uint8_t *buf, size_t cap, int *rfd)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * TS_CTL_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t n;
+
+	*rfd = -1;
+	do
+		n = ts_real.recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -ENETDOWN;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*rfd < 0)
+				*rfd = f;
+			else
+				ts_real.close(f);
+		}
+	}
+	return (int)n;
+}
+
+/* A request and its reply on the open connection.  Body in/out raw. */
+static int call_locked(unsigned op, const uint8_t *body, size_t blen, int pass_fd,
+		       uint8_t *rbody, size_t *rlen, int *rfd)
+{
+	uint8_t buf[CTL_BUF];
+	struct ts_ctl_hdr h;
+	uint32_t id = ctl_next_id++;
+	int n, r, fd = -1;
+
+	n = ts_ctl_msg_build(buf, sizeof(buf), op, id, 0, body, blen);
+	if (n < 0)
+		return n;
+	r = xfer(ctl_fd, buf, (size_t)n, pass_fd);
+	if (r < 0) {
+		if (r == -ENETDOWN)
+			ctl_close_locked();
+		return r;
+	}
+	for (;;) {
+		n = recv_reply(ctl_fd, buf, sizeof(buf), &fd);
+		if (n < 0) {
+			ctl_close_locked();
+			return n;
+		}
+		r = ts_ctl_hdr_decode(buf, (size_t)n, &h);
+		if (r == 0 && (h.id != id || h.op != op)) {
+			/* A reply to an abandoned request: skip it. */
+			if (fd >= 0)
+				ts_real.close(fd);
+			continue;
+		}
+		break;
+	}
+	if (r < 0) {
+		if (fd >= 0)
+			ts_real.close(fd);
+		return r == -EPROTO ? -EPROTO : -EIO;
+	}
+	if (h.result < 0) {
+		if (fd >= 0)
+			ts_real.close(fd);
+		return h.result;
+	}
+	if (rbody != NULL) {
+		if (h.len > *rlen) {
+			if (fd >= 0)
+				ts_real.close(fd);
+			return -EIO;
+		}
+		memcpy(rbody, buf + TS_CTL_HDR_LEN, h.len);
+		*rlen = h.len;
+	}
+	if (rfd != NULL)
+		*rfd = fd;
+	else if (fd >= 0)
+		ts_real.close(fd);
+	return 0;
+}
+
+static int ctl_open_locked(void)
+{
+	const char *path = getenv("TAPSOCK_SOCK");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = CTL_TIMEOUT_SEC};
+	struct ts_ctl_hello_req hreq;
+	struct ts_ctl_hello_rep hrep;
+	uint8_t body[256], rbody[512];
+	struct ts_ctl_wr w;
+	size_t rlen = sizeof(rbody);
+	int fd, nfd, r;
+
+	if (ctl_fd >= 0)
+		return 0;
+	pthread_once(&atfork_once, atfork_register);
+	if (path == NULL || path[0] == '\0')
+		return -ENOENT;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = ts_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ts_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ts_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (ts_real.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		r = -errno;
+		ts_real.close(fd);
+		return r;
+	}
+	nfd = ts_real.fcntl(fd, F_DUPFD_CLOEXEC, CTL_FD_FLOOR);
+	if (nfd >= 0) {
+		ts_real.close(fd);
+		fd = nfd;
+	}
+	__atomic_store_n(&ctl_fd, fd, __ATOMIC_RELAXED);
+	memset(&hreq, 0, sizeof(hreq));
+	strcpy(hreq.client, "shim");
+	hreq.pid = (uint32_t)getpid();
+	ts_ctl_wr_init(&w, body, sizeof(body));
+	if (ts_ctl_hello_req_encode(&w, &hreq) < 0) {
+		ctl_close_locked();
+		return -EIO;
+	}
+	r = call_locked(TS_CTL_OP_HELLO, body, w.len, -1, rbody, &rlen, NULL);
+	if (r == 0)
+		r = ts_ctl_hello_rep_decode(rbody, rlen, &hrep);
+	if (r < 0) {
+		ctl_close_locked();
+		return r == -EPROTO ? -EPROTO : r;
+	}
+	engine.addr = hrep.addr;
+	engine.mask = hrep.prefix_len == 0 ? 0 : 0xffffffffu << (32 - hrep.prefix_len);
+	engine.gw = hrep.gw;
+	engine.have_dev = hrep.ifname[0] != '\0';
+	return 0;
+}
+
+/* A socket op: body from m, socket named by fd (or -1), reply into rep
+ * (may be NULL), a received fd into *rfd (may be NULL). */
+static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
+		     struct ts_ctl_sock_rep *rep, int *rfd)
+{
+	uint8_t body[512], rbody[512];
+	struct ts_ctl_wr w;
+	size_t rlen = sizeof(rbody);
+	int r;
+
+	ts_ctl_wr_init(&w, body, sizeof(body));
+	if (ts_ctl_sock_req_encode(&w, m) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&ctl_lock);
+	r = ctl_open_locked();
+	if (r == 0)
+		r = call_locked(op, body, w.len, fd, rbody, &rlen, rfd);
+	pthread_mutex_unlock(&ctl_lock);
+	if (r == 0 && rep != NULL)
+		r = ts_ctl_sock_rep_decode(rbody, rlen, rep) < 0 ? -EIO : 0;
+	if (r == -EIO || r == -EPROTO || r == -ENETDOWN || r == -ENOENT || r == -ECONNREFUSED)
+		report_unreachable(getenv("TAPSOCK_SOCK"), r);
+	return r;
+}
+
+/* --- socket calls ----------------------------------------------------- */
+
+static int fallback_kernel(void)
+{
+	const char *f = getenv("TAPSOCK_FALLBACK");
+
+	return f != NULL && strcmp(f, "kernel") == 0;
+}
+
+int ts_shim_socket(int domain, int type, int protocol)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	struct ts_shim_sock *s;
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = -1, r;
+
+	/* Linux __sock_create / inet_create, in order. */
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (base < SOCK_STREAM || base > SOCK_PACKET)
+		return -EINVAL;
+	if (domain == AF_INET6)
+		return fallback_kernel() ? -ENOSYS : -EAFNOSUPPORT;
+	if (base != SOCK_DGRAM || (protocol != 0 && protocol != IPPROTO_UDP)) {
+		/* TCP is the next issue; raw and ping sockets are not the
+		 * engine's.  Never a silent kernel socket. */
+		if (fallback_kernel())
+			return -ENOSYS;
+		if (base == SOCK_DGRAM || base == SOCK_STREAM)
+			return -EPROTONOSUPPORT;
+		return -ESOCKTNOSUPPORT;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = SOCK_DGRAM;
+	m.proto = IPPROTO_UDP;
+	r = sock_call(TS_CTL_OP_SOCK_SOCKET, &m, -1, &rep, &fd);
+	if (r < 0) {
+		if (fallback_kernel() && r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+			return -ENOSYS;
+		if (r == -ENOENT || r == -ECONNREFUSED || r == -EIO || r == -EPROTO)
+			r = -ENETDOWN;
+		return r;
+	}
+	if (fd < 0)
+		return -ENETDOWN;
+	if (fd >= TS_SHIM_MAX_FD) {
+		ts_real.close(fd);
+		return -EMFILE;
+	}
+	if (!(type & SOCK_CLOEXEC))
+		ts_real.fcntl(fd, F_SETFD, 0);
+	if (type & SOCK_NONBLOCK)
+		ts_real.fcntl(fd, F_SETFL, O_NONBLOCK);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		ts_real.close(fd);
+		return -ENOMEM;
+	}
+	s->type = SOCK_DGRAM;
+	pthread_mutex_lock(&tab_lock);
+	tab_set_locked(fd, s);
+	pthread_mutex_unlock(&tab_lock);
+	return fd;
+}
+
+static int copy_sockaddr_in(void *dst, const struct sockaddr *sa, socklen_t len)
+{
+	if ((int)len < 0 || len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	return ts_shim_copy_in(dst, sa, len);
+}
+
+int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	int r = copy_sockaddr_in(&ss, sa, len);
+
+	if (r < 0)
+		return r;
+	memset(&m, 0, sizeof(m));
+	r = ts_shim_parse_addr('b', &ss, len, &m.addr, &m.port);
+	if (r < 0)
+		return r;
+	r = sock_call(TS_CTL_OP_SOCK_BIND, &m, fd, &rep, NULL);
+	if (r < 0)
+		return r;
+	s->bound = 1;
+	return 0;
+}
+
+static int autobind(int fd, struct ts_shim_sock *s)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	int r;
+
+	if (s->bound)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	r = sock_call(TS_CTL_OP_SOCK_AUTOBIND, &m, fd, &rep, NULL);
+	if (r < 0)
+		return r;
+	s->bound = 1;
+	return 0;
+}
+
+int ts_shim_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	sa_family_t fam;
+	int r = copy_sockaddr_in(&ss, sa, len);
+
+	if (r < 0)
+		return r;
+	/* Linux inet_dgram_connect. */
+	if (len < sizeof(sa_family_t))
+		return -EINVAL;
+	memcpy(&fam, &ss, sizeof(fam));
+	memset(&m, 0, sizeof(m));
+	if (fam == AF_UNSPEC) {
+		m.flag = 1;
+		r = sock_call(TS_CTL_OP_SOCK_CONNECT, &m, fd, &rep, NULL);
+		if (r < 0)
+			return r;
+		s->connected = 0;
+		s->bound = rep.port != 0;
+		return 0;
+	}
+	r = autobind(fd, s);
+	if (r < 0)
+		return r;
+	r = ts_shim_parse_addr('c', &ss, len, &m.addr, &m.port);
+	if (r < 0)
+		return r;
+	r = sock_call(TS_CTL_OP_SOCK_CONNECT, &m, fd, &rep, NULL);
+	if (r < 0)
+		return r;
+	s->connected = 1;
+	s->peer_addr = m.addr == 0 ? 0x7f000001u : m.addr;
+	s->peer_port = m.port;
+	return 0;
+}
+
+/* Reads SO_ERROR from the engine (which clears it). */
+static int take_so_error(int fd)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	int v = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.level = SOL_SOCKET;
+	m.name = SO_ERROR;
+	m.optlen = sizeof(int);
+	if (sock_call(TS_CTL_OP_SOCK_GETOPT, &m, fd, &rep, NULL) < 0 || rep.n != sizeof(int))
+		return 0;
+	memcpy(&v, rep.opt, sizeof(v));
+	return v;
+}
+
+/* An error marker at the head of the queue: consume it and report the
+ * pending error, if SO_ERROR has not taken it already.  1 if one was
+ * consumed (with *err set, 0 if already taken), 0 if none. */
+static int take_marker(int fd, int *err)
+{
+	uint8_t hb[TS_CHAN_HDR_LEN];
+	struct ts_chan_hdr h;
+	ssize_t n = ts_real.recv(fd, hb, sizeof(hb), MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < (ssize_t)sizeof(hb) || ts_chan_hdr_decode(hb, (size_t)n, &h) < 0 ||
+	    h.kind != TS_CHAN_ERROR)
+		return 0;
+	ts_real.recv(fd, hb, sizeof(hb), MSG_DONTWAIT);
+	*err = take_so_error(fd);
+	return 1;
+}
+
+ssize_t ts_shim_sendmsg(int fd, struct ts_shim_sock *s, const struct msghdr *msg, int flags)
+{
+	struct sockaddr_storage ss;
+	struct iovec iov[IOV_MAX + 1];
+	uint8_t hb[TS_CHAN_HDR_LEN];
+	struct ts_chan_hdr h = {.kind = TS_CHAN_DATA};
+	struct msghdr m = {.msg_iov = iov};
+	uint32_t daddr = 0;
+	uint16_t dport = 0;
+	size_t total = 0;
+	int has_dst = msg->msg_name != NULL, r, err;
+	ssize_t n;
+
+	if (msg->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	if (msg->msg_iovlen > 0 && msg->msg_iov == NULL)
+		return -EFAULT;
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		iov[i + 1] = msg->msg_iov[i];
+		if (iov[i + 1].iov_len > SSIZE_MAX - total)
+			return -EINVAL;
+		total += iov[i + 1].iov_len;
+	}
+	if (has_dst) {
+		if (msg->msg_namelen > sizeof(ss))
+			return -EINVAL;
+		r = ts_shim_copy_in(&ss, msg->msg_name, msg->msg_namelen);
+		if (r < 0)
+			return r;
+	}
+	/* Linux inet_send_prepare: autobind first. */
+	r = autobind(fd, s);
+	if (r < 0)
+		return r;
+	if (total > 0xffff)
+		return -EMSGSIZE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (has_dst) {
+		r = ts_shim_parse_addr('s', &ss, msg->msg_namelen, &daddr, &dport);
+		if (r < 0)
+			return r;
+		if (daddr == 0)
+			daddr = 0x7f000001u;
+	}
+	r = ts_shim_check_send(&engine, s, has_dst, daddr, dport, total, flags);
+	if (r < 0)
+		return r;
+	/* A pending ICMP error (connected sockets only) is reported by the
+	 * next send, as sock_alloc_send_skb does. */
+	if (s->connected && take_marker(fd, &err) && err != 0)
+		return -err;
+	h.flags = has_dst ? TS_CHAN_F_DST : 0;
+	h.addr = daddr;
+	h.port = dport;
+	ts_chan_hdr_encode(&h, hb);
+	iov[0].iov_base = hb;
+	iov[0].iov_len = sizeof(hb);
+	m.msg_iovlen = msg->msg_iovlen + 1;
+	n = ts_real.sendmsg(fd, &m, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED)
+			return -ENETDOWN;
+		return -errno;
+	}
+	return n >= (ssize_t)sizeof(hb) ? n - (ssize_t)sizeof(hb) : 0;
+}
+
+ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags)
+{
+	struct iovec iov[IOV_MAX + 1];
+	uint8_t hb[TS_CHAN_HDR_LEN];
+	struct ts_chan_hdr h;
+	struct msghdr m = {.msg_iov = iov};
+	int kflags = (flags & (MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC)) | MSG_CMSG_CLOEXEC;
+	ssize_t n;
+
+	(void)s;
+	/* Linux udp_recvmsg: MSG_ERRQUEUE reads the error queue, which
+	 * tapsock does not keep: empty. */
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+	if (msg->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	if (msg->msg_iovlen > 0 && msg->msg_iov == NULL)
+		return -EFAULT;
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		iov[i + 1] = msg->msg_iov[i];
+	iov[0].iov_base = hb;
+	iov[0].iov_len = sizeof(hb);
+	m.msg_iovlen = msg->msg_iovlen + 1;
+	for (;;) {
+		int err;
+
+		m.msg_flags = 0;
+		n = ts_real.recvmsg(fd, &m, kflags);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENETDOWN;	/* the daemon went away */
+		if (n < (ssize_t)sizeof(hb) || ts_chan_hdr_decode(hb, sizeof(hb), &h) < 0)
+			return -EIO;
+		if (h.kind == TS_CHAN_DATA)
+			break;
+		/* An error marker: Linux's sock_error() clears the error even
+		 * under MSG_PEEK, so it is consumed either way. */
+		if (kflags & MSG_PEEK)
+			ts_real.recv(fd, hb, sizeof(hb), MSG_DONTWAIT);
+		err = take_so_error(fd);
+		if (err != 0)
+			return -err;
+	}
+	msg->msg_flags = m.msg_flags & MSG_TRUNC;
+	msg->msg_controllen = 0;
+	if (msg->msg_name != NULL) {
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+		socklen_t ulen = msg->msg_namelen;
+
+		sin.sin_port = htons(h.port);
+		sin.sin_addr.s_addr = htonl(h.addr);
+		if ((int)ulen < 0)
+			return -EINVAL;
+		if (ulen > sizeof(sin))
+			ulen = sizeof(sin);
+		if (ts_shim_copy_out(msg->msg_name, &sin, ulen) < 0)
+			return -EFAULT;
+		msg->msg_namelen = sizeof(sin);
+	} else {
+		msg->msg_namelen = 0;
+	}
+	return n - (ssize_t)sizeof(hb);
+}
+
+int ts_shim_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
+		    int peer)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	socklen_t ulen;
+	int r;
+
+	(void)s;
+	r = ts_shim_copy_in(&ulen, len, sizeof(ulen));
+	if (r < 0)
+		return r;
+	memset(&m, 0, sizeof(m));
+	m.flag = peer ? 1 : 0;
+	r = sock_call(TS_CTL_OP_SOCK_NAME, &m, fd, &rep, NULL);
+	if (r < 0)
+		return r;
+	/* Linux move_addr_to_user. */
+	if ((int)ulen < 0)
+		return -EINVAL;
+	sin.sin_port = htons(rep.port);
+	sin.sin_addr.s_addr = htonl(rep.addr);
+	if (ulen > sizeof(sin))
+		ulen = sizeof(sin);
+	if (ts_shim_copy_out(sa, &sin, ulen) < 0)
+		return -EFAULT;
+	ulen = sizeof(sin);
+	return ts_shim_copy_out(len, &ulen, sizeof(ulen));
+}
+
+/* Options that live on the real fd A (timeouts): the kernel applies them
+ * to the program's own blocking calls. */
+static int on_real_fd(int level, int name)
+{
+	if (level != SOL_SOCKET)
+		return 0;
+	switch (name) {
+	case SO_RCVTIMEO:
+	case SO_SNDTIMEO:
+#ifdef SO_RCVTIMEO_NEW
+	case SO_RCVTIMEO_NEW:
+	case SO_SNDTIMEO_NEW:
+#endif
+	case SO_RCVLOWAT:
+	case SO_SNDLOWAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int ts_shim_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, void *val,
+		       socklen_t *len)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	socklen_t ulen;
+	int r;
+
+	(void)s;
+	if (on_real_fd(level, name))
+		return ts_real.getsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
+	r = ts_shim_copy_in(&ulen, len, sizeof(ulen));
+	if (r < 0)
+		return r;
+	if ((int)ulen < 0)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	m.level = level;
+	m.name = name;
+	m.optlen = ulen > TS_CHAN_MAX_OPT ? TS_CHAN_MAX_OPT : ulen;
+	r = sock_call(TS_CTL_OP_SOCK_GETOPT, &m, fd, &rep, NULL);
+	if (r < 0)
+		return r;
+	if (ts_shim_copy_out(val, rep.opt, rep.n) < 0)
+		return -EFAULT;
+	ulen = rep.n;
+	return ts_shim_copy_out(len, &ulen, sizeof(ulen));
+}
+
+int ts_shim_setsockopt(int fd, struct ts_shim_sock *s, int level, int name, const void *val,
+		       socklen_t len)
+{
+	struct ts_ctl_sock_req m;
+	int r;
+
+	if (on_real_fd(level, name))
+		return ts_real.setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
+	if ((int)len < 0)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	m.level = level;
+	m.name = name;
+	m.n = (uint16_t)(len > TS_CHAN_MAX_OPT ? TS_CHAN_MAX_OPT : len);
+	/* Linux reads the value only for options that exist; an unknown
+	 * option with a bad pointer is ENOPROTOOPT, so a failed copy is
+	 * reported only if the engine wants the bytes: send a marker. */
+	r = ts_shim_copy_in(m.opt, val, m.n);
+	if (r < 0)
+		return r;
+	r = sock_call(TS_CTL_OP_SOCK_SETOPT, &m, fd, NULL, NULL);
+	if (r < 0)
+		return r;
+	if (level == SOL_SOCKET && name == SO_BROADCAST && m.n >= sizeof(int)) {
+		int v;
+
+		memcpy(&v, m.opt, sizeof(v));
+		s->broadcast = v != 0;
+	}
+	return 0;
+}
+
+int ts_shim_fionread(int fd, struct ts_shim_sock *s, int *out)
+{
+	uint8_t hb[TS_CHAN_HDR_LEN];
+	struct ts_chan_hdr h;
+	ssize_t n;
+
+	(void)s;
+	n = ts_real.recv(fd, hb, sizeof(hb), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			n = 0;
+		else
+			return -errno;
+	}
+	if (n >= (ssize_t)sizeof(hb) && ts_chan_hdr_decode(hb, sizeof(hb), &h) == 0 &&
+	    h.kind == TS_CHAN_DATA)
+		*out = (int)(n - (ssize_t)sizeof(hb));
+	else
+		*out = 0;
+	return 0;
+}
+
+int ts_shim_close(int fd)
+{
+	if (fd >= 0 && fd < TS_SHIM_MAX_FD && fdtab[fd] != NULL) {
+		pthread_mutex_lock(&tab_lock);
+		tab_set_locked(fd, NULL);
+		pthread_mutex_unlock(&tab_lock);
+	}
+	return ts_real.close(fd) < 0 ? -errno : 0;
+}
+
+void ts_shim_dup_done(int oldfd, int newfd)
+{
+	if (newfd < 0 || newfd >= TS_SHIM_MAX_FD || oldfd == newfd)
+		return;
+	pthread_mutex_lock(&tab_lock);
+	tab_set_locked(newfd, oldfd >= 0 && oldfd < TS_SHIM_MAX_FD ? fdtab[oldfd] : NULL);
+	pthread_mutex_unlock(&tab_lock);
+}
+
+int ts_shim_dup_prepare(int newfd)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&ctl_lock);
+	if (newfd >= 0 && newfd == ctl_fd) {
+		int nfd = ts_real.fcntl(ctl_fd, F_DUPFD_CLOEXEC, ctl_fd + 1);
+
+		if (nfd < 0) {
+			r = -errno;
+		} else {
+			ts_real.close(ctl_fd);
+			__atomic_store_n(&ctl_fd, nfd, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&ctl_lock);
+	return r;
+}
+
+/* After exec, the new image's shim finds the engine sockets it inherited:
+ * AF_UNIX SOCK_SEQPACKET fds the daemon recognises (QUERY).  Runs once at
+ * load, and only talks to the daemon if such an fd exists. */
+void ts_shim_adopt_inherited(void);
+void ts_shim_adopt_inherited(void)
+{
+	DIR *dir;
+	struct dirent *de;
+
+	if (getenv("TAPSOCK_SOCK") == NULL)
+		return;
+	dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		struct ts_ctl_sock_req m;
+		struct ts_ctl_sock_rep rep;
+		struct ts_shim_sock *s;
+		socklen_t l = sizeof(int);
+		int fd, v = 0;
+		struct stat st;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(dir) || fd >= TS_SHIM_MAX_FD || fstat(fd, &st) < 0 ||
+		    !S_ISSOCK(st.st_mode))
+			continue;
+		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_UNIX)
+			continue;
+		l = sizeof(int);
+		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 ||
+		    v != SOCK_SEQPACKET)
+			continue;
+		memset(&m, 0, sizeof(m));
+		pthread_mutex_lock(&ctl_lock);
+		v = ctl_open_locked();
+		if (v == 0) {
+			uint8_t body[512], rbody[512];
+			struct ts_ctl_wr w;
+			size_t rlen = sizeof(rbody);
+
+			ts_ctl_wr_init(&w, body, sizeof(body));
+			ts_ctl_sock_req_encode(&w, &m);
+			v = call_locked(TS_CTL_OP_SOCK_QUERY, body, w.len, fd, rbody, &rlen, NULL);
+			if (v == 0)
+				v = ts_ctl_sock_rep_decode(rbody, rlen, &rep);
+		}
+		pthread_mutex_unlock(&ctl_lock);
+		if (v < 0)
+			continue;
+		s = calloc(1, sizeof(*s));
+		if (s == NULL)
+			break;
+		s->type = SOCK_DGRAM;
+		s->bound = rep.port != 0;
+		pthread_mutex_lock(&tab_lock);
+		tab_set_locked(fd, s);
+		pthread_mutex_unlock(&tab_lock);
+	}
+	closedir(dir);
+}

@@ -1,0 +1,86 @@
+/* The shim's logic, apart from the exported hooks (hooks.c) so unit tests
+ * can link it without LD_PRELOAD.  Every ts_shim_* function returns a
+ * value >= 0 or a negative errno and never touches errno; the hooks set
+ * errno once, at the boundary.
+ *
+ * State: a table from fd number to struct ts_shim_sock (shared by dup'ed
+ * fds), the control connection (one per process, re-opened in a forked
+ * child), and what HELLO told us about the engine. */
+#ifndef TS_SHIM_H
+#define TS_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define TS_SHIM_MAX_FD 65536
+
+/* What the shim knows about one engine socket. */
+struct ts_shim_sock {
+	int refs;		/* fds naming it in this process */
+	int type;		/* SOCK_DGRAM */
+	int bound;		/* has a local port (so sends need no autobind) */
+	int connected;
+	uint32_t peer_addr;	/* host order */
+	uint16_t peer_port;
+	int broadcast;		/* SO_BROADCAST */
+};
+
+/* The engine's address as HELLO reported it (host order). */
+struct ts_shim_engine {
+	uint32_t addr, mask, gw;
+	int have_dev;
+};
+
+/* --- pure checks (check.c): Linux's order of errors, no I/O ----------- */
+
+/* A sockaddr the caller passed in (already copied), as bind/connect/
+ * sendto see it.  Returns 0 with *addr and *port (host order) set, or the
+ * negative errno Linux gives for this call: op is 'b' (bind), 'c'
+ * (connect), 's' (sendto/sendmsg). */
+int ts_shim_parse_addr(int op, const void *sa, size_t len, uint32_t *addr, uint16_t *port);
+/* udp_sendmsg's checks after the address: a destination for an
+ * unconnected socket, a route, SO_BROADCAST, the size.  has_dst says an
+ * address was given.  0 or a negative errno. */
+int ts_shim_check_send(const struct ts_shim_engine *e, const struct ts_shim_sock *s,
+		       int has_dst, uint32_t daddr, uint16_t dport, size_t len, int flags);
+/* Is daddr a broadcast address for the engine? */
+int ts_shim_is_bcast(const struct ts_shim_engine *e, uint32_t daddr);
+
+/* --- the fd table (shim.c) ------------------------------------------- */
+
+struct ts_shim_sock *ts_shim_lookup(int fd);
+/* Is fd the shim's own control connection? */
+int ts_shim_is_ctl_fd(int fd);
+
+/* --- socket calls (shim.c): the hooks' logic ------------------------- */
+
+/* Called for AF_INET sockets only. */
+int ts_shim_socket(int domain, int type, int protocol);
+int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len);
+int ts_shim_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len);
+ssize_t ts_shim_sendmsg(int fd, struct ts_shim_sock *s, const struct msghdr *msg, int flags);
+ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags);
+int ts_shim_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
+		    int peer);
+int ts_shim_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, void *val,
+		       socklen_t *len);
+int ts_shim_setsockopt(int fd, struct ts_shim_sock *s, int level, int name, const void *val,
+		       socklen_t len);
+int ts_shim_fionread(int fd, struct ts_shim_sock *s, int *out);
+int ts_shim_close(int fd);
+/* After a successful dup of oldfd to newfd (dup, dup2, dup3, F_DUPFD):
+ * newfd now names the same socket (and no longer whatever it named). */
+void ts_shim_dup_done(int oldfd, int newfd);
+/* Before dup2/dup3 onto newfd: moves the control fd out of the way if
+ * newfd is it.  0 or a negative errno. */
+int ts_shim_dup_prepare(int newfd);
+
+/* Safe copies to and from the program's memory: -EFAULT for a bad
+ * pointer instead of a crash (process_vm_readv/writev on ourselves). */
+int ts_shim_copy_in(void *dst, const void *user, size_t n);
+int ts_shim_copy_out(void *user, const void *src, size_t n);
+
+#endif
