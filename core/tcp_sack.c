@@ -252,6 +252,9 @@ enum ts_sack_next ts_sack_next_seg(struct ts_sack_scoreboard *sb, uint32_t una,
 	uint32_t from = una, s2, high = ts_sack_high(sb, una);
 
 	sb->pending_rescue = 0;
+	/* For rules (2) and (5): new data starts at nxt; nothing to resend. */
+	*seq = nxt;
+	*len = 0;
 	if (sb->high_rxt_valid && SEQ_GT(sb->high_rxt, una))
 		from = sb->high_rxt;
 	/* The smallest unSACKed byte above HighRxt.  IsLost only grows

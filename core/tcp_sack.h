@@ -112,6 +112,7 @@ enum ts_sack_next {
 	TS_SACK_NEXT_RXT = 1,	/* retransmit [*seq, *seq + *len) */
 	TS_SACK_NEXT_NEW = 2,	/* rule (2): send new data from nxt */
 };
+/* (For NEW and NONE, *seq is set to nxt and *len to 0.) */
 /* RFC 6675 4 NextSeg().  new_data: unsent data exists and the peer's
  * window allows it.  Retransmissions are at most mss bytes and never cross
  * into a SACKed range. */

@@ -181,6 +181,8 @@ static void test_next_seg_lost_holes_first_then_rule3(void **state)
 	/* Lost holes done: new data goes first if there is some. */
 	assert_int_equal(ts_sack_next_seg(&sb, S(0), S(10), MSS, 1, &seq, &len),
 			 TS_SACK_NEXT_NEW);
+	assert_int_equal(seq, S(10));
+	assert_int_equal(len, 0);
 	for (size_t k = 3; k < 5; k++) {
 		assert_int_equal(ts_sack_next_seg(&sb, S(0), S(10), MSS, 0, &seq, &len),
 				 TS_SACK_NEXT_RXT);
