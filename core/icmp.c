@@ -96,7 +96,9 @@ static int global_allow(struct ts_engine *eng)
 	}
 	if (ic->global_credit > 0)
 		return 1;
-	delta = eng->now - ic->global_stamp;
+	/* A clock that went backwards (two engines in one test) refills
+	 * nothing. */
+	delta = eng->now > ic->global_stamp ? eng->now - ic->global_stamp : 0;
 	if (delta > TS_USEC_PER_SEC)
 		delta = TS_USEC_PER_SEC;
 	if (delta < TS_USEC_PER_SEC / 50)
@@ -150,7 +152,7 @@ static int peer_allow(struct ts_engine *eng, uint32_t addr)
 
 	if (p == NULL)
 		return 1;	/* Linux: no peer, no limit */
-	tok = p->tokens + (eng->now - p->last);
+	tok = p->tokens + (eng->now > p->last ? eng->now - p->last : 0);
 	p->last = eng->now;
 	if (tok > XRLIM_BURST_FACTOR * timeout)
 		tok = XRLIM_BURST_FACTOR * timeout;

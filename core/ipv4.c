@@ -165,8 +165,8 @@ void ts_ip_input(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *pk
 		eng->stats.TsExtIpInMartians++;
 		goto drop;
 	}
-	if (ip_is_mcast(h.src) || h.src == 0xffffffffu || (h.src >> 28) == 0xf ||
-	    (h.src == 0 && h.dst != 0xffffffffu)) {
+	if (ip_is_mcast(h.src) || h.src == 0xffffffffu ||
+	    ((h.src >> 24) == 0 && h.dst != 0xffffffffu)) {
 		eng->stats.TsExtIpInMartians++;
 		goto drop;
 	}
@@ -289,13 +289,15 @@ int ts_ip_output(struct ts_engine *eng, struct pktbuf *pkt, const struct ts_ip_o
 	size_t tot = pkt->len + TS_IP_HLEN;
 	int r;
 
-	eng->stats.IpOutRequests++;
 	r = ip_route(eng, o->dst, &rt);
 	if (r < 0) {
+		/* Linux: the route lookup fails before ip_local_out, so
+		 * only IpOutNoRoutes counts it. */
 		eng->stats.IpOutNoRoutes++;
 		ts_pkt_free(pkt);
 		return r;
 	}
+	eng->stats.IpOutRequests++;
 	if (tot > 65535) {
 		eng->stats.IpOutDiscards++;
 		ts_pkt_free(pkt);

@@ -187,9 +187,22 @@ static void test_martian_sources_dropped(void **state)
 	h_input(e, h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .dst = TS_IP4(127, 0, 0, 1)}, "x", 1));
 	h_input(e, h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .src = TS_IP4(224, 0, 0, 1)}, "x", 1));
 	h_input(e, h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .src = 0xffffffffu}, "x", 1));
-	assert_int_equal(h_stat(e, "TsExtIpInMartians"), 4);
+	h_input(e, h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .src = TS_IP4(0, 1, 2, 3)}, "x", 1));
+	assert_int_equal(h_stat(e, "TsExtIpInMartians"), 5);
 	assert_int_equal(e->l4_inputs, 0);
 	h_expect_none(e);
+}
+
+static void test_header_with_options_is_delivered_after_them(void **state)
+{
+	struct h_env *e = *state;
+
+	h_fake_l4(e, PROTO_TEST);
+	/* IHL 6: four bytes of options (zero: end of list). */
+	h_input(e, h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .ihl = 24}, "opt", 3));
+	assert_int_equal(e->l4_inputs, 1);
+	assert_int_equal(e->l4_last->len, 3);
+	assert_memory_equal(e->l4_last->data, "opt", 3);
 }
 
 static void test_ttl_zero_is_delivered_as_linux_does(void **state)
@@ -315,6 +328,7 @@ static void test_route_off_link_without_gateway_is_enetunreach(void **state)
 	assert_int_equal(ts_ip_route_check(&e->eng, H_FAR_IP, NULL), -ENETUNREACH);
 	assert_int_equal(h_send(e, H_FAR_IP, PROTO_TEST, "x", 1, 0), -ENETUNREACH);
 	assert_int_equal(h_stat(e, "IpOutNoRoutes"), 1);
+	assert_int_equal(h_stat(e, "IpOutRequests"), 0);
 	h_expect_none(e);
 }
 
@@ -488,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_for_us_counted_addr_error_without_icmp, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_broadcasts_are_delivered, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_martian_sources_dropped, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_header_with_options_is_delivered_after_them, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_zero_is_delivered_as_linux_does, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_protocol_gets_protocol_unreachable, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_input_gets_port_unreachable, h_setup, h_teardown),
