@@ -75,7 +75,11 @@ static void tap_cb(uv_poll_t *h, int status, int events)
 	struct ts_daemon *d = h->data;
 
 	if (status < 0) {
-		ts_log("%s: poll: %s", d->tap.name, uv_strerror(status));
+		/* The device was deleted under us (`ip link del`): stop
+		 * watching it rather than spin; control and loopback go on. */
+		ts_log("%s: the device is gone or unusable (%s); the engine has no link now",
+		       d->tap.name, uv_strerror(status));
+		uv_poll_stop(h);
 		return;
 	}
 	for (int i = 0; i < TAP_FRAMES_PER_WAKEUP; i++) {
@@ -84,7 +88,16 @@ static void tap_cb(uv_poll_t *h, int status, int events)
 
 		if (r == 0)
 			break;
+		if (r == -EBADFD || r == -EBADF || r == -EIO || r == -ENXIO || r == -ENODEV) {
+			ts_log("%s: the device is gone or unusable (read: %s); the engine has no "
+			       "link now",
+			       d->tap.name, strerror(-r));
+			uv_poll_stop(h);
+			break;
+		}
 		if (r < 0) {
+			/* Transient (EINTR, ENOBUFS...): logged, never in a
+			 * loop: the next wakeup retries. */
 			if (r != -EAGAIN && r != -EINTR)
 				ts_log("%s: read: %s", d->tap.name, strerror(-r));
 			break;
