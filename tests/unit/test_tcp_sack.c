@@ -336,6 +336,93 @@ static void test_full_scoreboard_discards_new_islands(void **state)
 	assert_int_equal(ts_pkt_live(), live);
 }
 
+/* Random SACK blocks and cumulative ACKs against a byte map: recorded
+ * bytes, IsLost (evaluated per byte from the RFC 6675 definition) and
+ * SetPipe must agree with the model after every ACK. */
+static void test_random_acks_match_byte_model(void **state)
+{
+	long live = ts_pkt_live();
+	enum { W = 4000, G = 100 };	/* window bytes, block granularity */
+	static uint8_t sacked[W];
+	struct ts_sack_scoreboard sb;
+	struct ts_sack_result res;
+	uint32_t una_off = 0, x = 2024, seq, len;
+	const uint32_t mss = 250;
+	int rounds = 0, lost_seen = 0, rxt_seen = 0;
+
+	start(state, &sb);
+	memset(sacked, 0, sizeof(sacked));
+	ts_sack_enter_recovery(&sb, B, B + W);
+	for (int round = 0; round < 400; round++) {
+		struct ts_sack_block b;
+		uint32_t s, e, mbytes = 0, pipe = 0;
+
+		x = x * 1103515245u + 12345u;
+		if ((x >> 28) == 0 && una_off < W) {
+			/* A cumulative ACK a little further. */
+			una_off += G * (1 + (x >> 8) % 4);
+			if (una_off > W)
+				una_off = W;
+			ts_sack_ack(&sb, B + una_off);
+		}
+		s = G * ((x >> 4) % (W / G));
+		e = s + G * (1 + (x >> 16) % 6);
+		if (e > W + G)
+			e = W + G;	/* sometimes beyond snd_nxt: invalid */
+		b.start = B + s;
+		b.end = B + e;
+		ts_sack_update(&sb, B + una_off, B + W, &b, 1, &res);
+		if (s > una_off && e <= W) {
+			for (uint32_t i = s; i < e; i++)
+				sacked[i] = 1;
+		} else {
+			assert_true(res.discarded || res.dsack);
+		}
+		if (una_off >= W)
+			break;
+		/* Bytes below una are no longer tracked. */
+		for (uint32_t i = una_off; i < W; i++)
+			mbytes += sacked[i];
+		assert_int_equal(ts_sack_bytes(&sb), mbytes);
+		/* Retransmit what NextSeg says (never SACKed bytes). */
+		if (ts_sack_next_seg(&sb, B + una_off, B + W, mss, 0, &seq, &len) ==
+			    TS_SACK_NEXT_RXT) {
+			assert_true(len > 0 && len <= mss);
+			for (uint32_t i = seq - B; i < seq - B + len; i++)
+				assert_int_equal(sacked[i], 0);
+			ts_sack_sent_rxt(&sb, seq, len);
+			rxt_seen++;
+		}
+		rounds++;
+		/* SetPipe from the definitions, byte by byte. */
+		for (uint32_t i = una_off; i < W; i++) {
+			uint32_t above = 0, runs = 0;
+			int lost;
+
+			if (sacked[i])
+				continue;
+			for (uint32_t j = i + 1; j < W; j++) {
+				above += sacked[j];
+				if (sacked[j] && !sacked[j - 1])
+					runs++;
+			}
+			lost = above > 2 * mss || runs >= 3;
+			assert_int_equal(ts_sack_is_lost(&sb, B + i, mss), lost);
+			lost_seen += lost;
+			if (!lost)
+				pipe++;
+			if (sb.high_rxt_valid && (int32_t)(B + i - sb.high_rxt) < 0)
+				pipe++;
+		}
+		assert_int_equal(ts_sack_pipe(&sb, B + una_off, B + W, mss), pipe);
+	}
+	/* The walk exercised the interesting cases. */
+	assert_true(rounds > 50);
+	assert_true(lost_seen > 0);
+	assert_true(rxt_seen > 5);	/* each hole is resent once */
+	assert_int_equal(ts_pkt_live(), live);
+}
+
 #define BOTH(f)                                                               \
 	cmocka_unit_test_prestate(f, &base_low), cmocka_unit_test_prestate(f, &base_wrap)
 
@@ -352,6 +439,7 @@ int main(void)
 		BOTH(test_rescue_retransmission_once_per_recovery),
 		BOTH(test_rto_keeps_ranges_reset_clears),
 		BOTH(test_full_scoreboard_discards_new_islands),
+		BOTH(test_random_acks_match_byte_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
