@@ -87,14 +87,19 @@ static size_t frag_end(const struct pktbuf *f)
 
 static void reasm_unlink(struct ts_engine *eng, struct ts_ip_reasm *q)
 {
-	struct ts_ip_reasm **pp = &eng->ip.reasm;
+	struct ts_ipv4 *ip = &eng->ip;
 
-	while (*pp != NULL && *pp != q)
-		pp = &(*pp)->next;
-	if (*pp == q)
-		*pp = q->next;
-	eng->ip.reasm_mem -= q->mem;
-	eng->ip.reasm_count--;
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		ip->reasm = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	else
+		ip->reasm_tail = q->prev;
+	HASH_DEL(ip->reasm_hash, q);
+	ip->reasm_mem -= q->mem;
+	ip->reasm_count--;
 	ts_pkt_free_chain(q->frags);
 	free(q);
 }
@@ -106,13 +111,23 @@ static void reasm_fail(struct ts_engine *eng, struct ts_ip_reasm *q)
 	reasm_unlink(eng, q);
 }
 
+static void reasm_key(struct ts_ip_reasm_key *k, const struct ts_ip_hdr *h)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = h->src;
+	k->dst = h->dst;
+	k->id = h->id;
+	k->proto = h->proto;
+}
+
 static struct ts_ip_reasm *reasm_find(struct ts_engine *eng, const struct ts_ip_hdr *h)
 {
-	for (struct ts_ip_reasm *q = eng->ip.reasm; q != NULL; q = q->next)
-		if (q->src == h->src && q->dst == h->dst && q->id == h->id &&
-		    q->proto == h->proto)
-			return q;
-	return NULL;
+	struct ts_ip_reasm_key k;
+	struct ts_ip_reasm *q;
+
+	reasm_key(&k, h);
+	HASH_FIND(hh, eng->ip.reasm_hash, &k, sizeof(k), q);
+	return q;
 }
 
 /* Joins the fragments into one datagram with the first fragment's header
@@ -173,8 +188,6 @@ struct pktbuf *ts_ip_reasm_input(struct ts_engine *eng, struct pktbuf *pkt,
 	struct pktbuf **pp, *f;
 
 	if (q == NULL) {
-		struct ts_ip_reasm **tail = &eng->ip.reasm;
-
 		/* Linux (inet_frag_find): no new queue once memory is over
 		 * the threshold; tapsock first evicts the oldest datagrams,
 		 * as Linux's evictor did before 4.17 (see docs/design.md). */
@@ -183,16 +196,17 @@ struct pktbuf *ts_ip_reasm_input(struct ts_engine *eng, struct pktbuf *pkt,
 		q = calloc(1, sizeof(*q));
 		if (q == NULL)
 			goto drop_fail;
-		q->src = h->src;
-		q->dst = h->dst;
-		q->id = h->id;
-		q->proto = h->proto;
+		reasm_key(&q->key, h);
 		/* ipfrag_time runs from the first fragment and is not
 		 * restarted by later ones. */
 		q->expires = eng->now + (uint64_t)eng->sysctl.ipfrag_time[0] * TS_USEC_PER_SEC;
-		while (*tail != NULL)
-			tail = &(*tail)->next;
-		*tail = q;
+		HASH_ADD(hh, eng->ip.reasm_hash, key, sizeof(q->key), q);
+		q->prev = eng->ip.reasm_tail;
+		if (q->prev != NULL)
+			q->prev->next = q;
+		else
+			eng->ip.reasm = q;
+		eng->ip.reasm_tail = q;
 		eng->ip.reasm_count++;
 	}
 
@@ -279,16 +293,12 @@ drop_fail:
 
 uint64_t ts_ip_poll(struct ts_engine *eng, uint64_t now)
 {
-	uint64_t next = TS_NEVER;
-	struct ts_ip_reasm *q = eng->ip.reasm, *nq;
+	struct ts_ip_reasm *q;
 
-	for (; q != NULL; q = nq) {
-		nq = q->next;
-		if (q->expires > now) {
-			if (q->expires < next)
-				next = q->expires;
-			continue;
-		}
+	/* The list is in creation order, so expiry order too while
+	 * ipfrag_time stays put (after a change, a younger datagram may
+	 * wait for an older one: at most the old ipfrag_time late). */
+	while ((q = eng->ip.reasm) != NULL && q->expires <= now) {
 		/* Linux ip_expire: count, and if the first fragment is
 		 * here, tell the sender (RFC 792 time exceeded, code 1). */
 		eng->stats.IpReasmTimeout++;
@@ -297,7 +307,7 @@ uint64_t ts_ip_poll(struct ts_engine *eng, uint64_t now)
 					   TS_ICMP_EXC_FRAGTIME, 0);
 		reasm_fail(eng, q);
 	}
-	return next;
+	return q != NULL ? q->expires : TS_NEVER;
 }
 
 void ts_ip_destroy(struct ts_engine *eng)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uthash.h>
+
 #include "pktbuf.h"
 
 #define TS_IP_HLEN 20
@@ -34,12 +36,19 @@ struct ts_ip_hdr {
 	size_t options_len;
 };
 
-/* One datagram being reassembled (Linux's struct ipq). */
-struct ts_ip_reasm {
-	struct ts_ip_reasm *next;	/* oldest first */
+/* Which datagram a fragment belongs to (RFC 791: source, destination,
+ * protocol, identification).  pad must be zero: the key is hashed as bytes. */
+struct ts_ip_reasm_key {
 	uint32_t src, dst;
 	uint16_t id;
-	uint8_t proto;
+	uint8_t proto, pad;
+};
+
+/* One datagram being reassembled (Linux's struct ipq). */
+struct ts_ip_reasm {
+	struct ts_ip_reasm_key key;
+	UT_hash_handle hh;		/* ts_ipv4.reasm_hash */
+	struct ts_ip_reasm *next, *prev; /* ts_ipv4.reasm list, oldest first */
 	uint64_t expires;		/* µs: created + ipfrag_time */
 	struct pktbuf *frags;		/* sorted by offset; data = IPv4 header */
 	size_t len;			/* highest end seen; the length once last_in */
@@ -52,6 +61,8 @@ struct ts_ip_reasm {
 struct ts_ipv4 {
 	uint16_t next_id;
 	struct ts_ip_reasm *reasm;	/* datagrams in progress, oldest first */
+	struct ts_ip_reasm *reasm_tail;
+	struct ts_ip_reasm *reasm_hash;	/* the same, by key */
 	size_t reasm_mem;		/* sum of their mem */
 	int reasm_count;
 };

@@ -392,6 +392,26 @@ static void test_echo_reply_goes_to_registered_icmp_protocol(void **state)
 	h_expect_none(e);
 }
 
+static void test_loopback_port_unreachable_reaches_sender_as_econnrefused(void **state)
+{
+	struct h_env *e = *state;
+
+	/* UDP to a closed port on 127.0.0.1: the refusal becomes an ICMP
+	 * port unreachable through the loopback, which the sender's protocol
+	 * hears as ECONNREFUSED (what a connected UDP socket reports). */
+	h_fake_l4(e, PROTO_TEST);
+	e->l4_refuse = 1;
+	assert_int_equal(h_send(e, TS_IP4(127, 0, 0, 1), PROTO_TEST, "12345678", 8, 0), 0);
+	h_poll(e);
+	assert_int_equal(e->l4_inputs, 1);
+	assert_int_equal(e->l4_errors, 1);
+	assert_int_equal(e->l4_err.err, ECONNREFUSED);
+	assert_int_equal(e->l4_err.from, TS_IP4(127, 0, 0, 1));
+	assert_int_equal(e->l4_err.dst, TS_IP4(127, 0, 0, 1));
+	assert_memory_equal(e->l4_err_quote, "12345678", 8);
+	h_expect_none(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_frag_needed_carries_mtu_and_param_problem_pointer, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_or_bogus_errors_are_not_delivered, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_echo_reply_goes_to_registered_icmp_protocol, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_loopback_port_unreachable_reaches_sender_as_econnrefused, h_setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name("icmp", tests, NULL, NULL);
