@@ -222,6 +222,33 @@ static pid_t spawn_daemon(const char *name, const char *log, char **argv)
 	return pid;
 }
 
+/* Writes val to a /proc/sys file as seen from inside the lab's network
+ * namespace (net.* sysctls are per namespace, resolved at open).  Best
+ * effort: returns 0 or -1. */
+static int netns_sysctl(const char *name, const char *path, const char *val)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd;
+
+		cli_enter_netns(name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 int cli_lab_up(const char *name, char **extra, int nextra)
 {
 	char sock[PATH_MAX], pidf[PATH_MAX], log[PATH_MAX];
@@ -232,7 +259,8 @@ int cli_lab_up(const char *name, char **extra, int nextra)
 	char *addr[] = {"ip", "-n", (char *)name, "addr", "add",
 			TS_LAB_KERNEL_ADDR "/" TS_LAB_PREFIX, "dev", TS_LAB_TAP, NULL};
 	char *up[] = {"ip", "-n", (char *)name, "link", "set", TS_LAB_TAP, "up", NULL};
-	char **steps[] = {lo, tap, addr, up};
+	char *mtu[] = {"ip", "-n", (char *)name, "link", "set", TS_LAB_TAP, "mtu", NULL, NULL};
+	char **steps[] = {lo, tap, addr, mtu, up};
 	char *argv[MAX_DAEMON_ARGS + 16];
 	struct ts_ctl_hello_rep hello;
 	const char *daemon = cli_daemon_path();
@@ -273,7 +301,19 @@ int cli_lab_up(const char *name, char **extra, int nextra)
 		cli_err("lab %s: `ip netns add %s` failed", name, name);
 		return 1;
 	}
+	/* The engine speaks IPv4 only: without IPv6 on the kernel side, no
+	 * router solicitations or MLD reports reach it, and its counters
+	 * show only what the lab's users send.  Best effort (a kernel
+	 * without IPv6 has nothing to turn off). */
+	netns_sysctl(name, "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	netns_sysctl(name, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	/* The kernel side gets the MTU the engine is given. */
+	for (int i = 0; i + 1 < nextra; i++)
+		if (strcmp(extra[i], "--mtu") == 0)
+			mtu[7] = extra[i + 1];
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i] == mtu && mtu[7] == NULL)
+			continue;
 		if (cli_run(steps[i], 1) != 0) {
 			cli_err("lab %s: `ip %s %s` failed", name, steps[i][3], steps[i][4]);
 			goto fail;
