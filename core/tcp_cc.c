@@ -437,7 +437,7 @@ enum ts_tcp_cc_ack ts_tcp_cc_on_ack(struct ts_tcp_cc_state *cc, uint32_t ack,
 			cwnd_event(cc, TS_CA_EVENT_COMPLETE_CWR, 0, now);
 			return TS_CC_ACK_FULL;
 		}
-		if (!cc->sack) {
+		if (cc->sack == TS_RECOVERY_NEWRENO) {
 			/* RFC 6582 3.2 (5) partial acknowledgment: deflate
 			 * by the new data acked, add back one SMSS if at
 			 * least one SMSS was acked. */
@@ -476,7 +476,7 @@ int ts_tcp_cc_on_dupack(struct ts_tcp_cc_state *cc, uint32_t dupacks)
 	case TS_CA_RECOVERY:
 		/* RFC 6582 3.2 (4) / RFC 5681 3.2 (4): each further dupack
 		 * means a segment left the network. */
-		if (!cc->sack)
+		if (cc->sack == TS_RECOVERY_NEWRENO)
 			set_cwnd(cc, cc->cwnd + 1);
 		return 0;
 	case TS_CA_LOSS:
@@ -489,21 +489,70 @@ int ts_tcp_cc_on_dupack(struct ts_tcp_cc_state *cc, uint32_t dupacks)
 	}
 }
 
-void ts_tcp_cc_enter_recovery(struct ts_tcp_cc_state *cc, uint32_t snd_nxt, int sack,
+void ts_tcp_cc_enter_recovery(struct ts_tcp_cc_state *cc, uint32_t snd_nxt, int mode,
 			      uint64_t now)
 {
 	(void)now;
 	cc->prior_cwnd = cc->cwnd;
 	cc->ssthresh = cc->ops->ssthresh(cc);
 	cc->recover = snd_nxt;
-	cc->sack = sack ? 1 : 0;
+	cc->sack = mode == TS_RECOVERY_PRR ? TS_RECOVERY_PRR
+		   : mode ? TS_RECOVERY_SACK : TS_RECOVERY_NEWRENO;
 	cc->cwnd_cnt = 0;
 	cc->acked_frac = 0;
+	cc->prr_delivered = 0;
+	cc->prr_out = 0;
 	set_state(cc, TS_CA_RECOVERY);
 	/* RFC 5681 3.2 (3): cwnd = ssthresh + 3 SMSS (the three segments
 	 * that left the network); RFC 6675 5 (4.2): cwnd = ssthresh, pipe
-	 * accounts for what left. */
-	set_cwnd(cc, sack ? cc->ssthresh : cc->ssthresh + TS_TCP_DUPTHRESH);
+	 * accounts for what left; RFC 6937: cwnd follows each ACK. */
+	if (cc->sack == TS_RECOVERY_NEWRENO)
+		set_cwnd(cc, cc->ssthresh + TS_TCP_DUPTHRESH);
+	else if (cc->sack == TS_RECOVERY_SACK)
+		set_cwnd(cc, cc->ssthresh);
+}
+
+uint32_t ts_tcp_cc_prr_ack(struct ts_tcp_cc_state *cc, uint32_t delivered,
+			   uint32_t in_flight, int una_advanced, int newly_lost)
+{
+	int64_t delta = (int64_t)cc->ssthresh - in_flight, sndcnt;
+
+	if (cc->ca_state != TS_CA_RECOVERY || delivered == 0 || cc->prior_cwnd == 0)
+		return 0;
+	cc->prr_delivered += delivered;
+	if (delta < 0) {
+		/* RFC 6937 3.1: proportional part, pipe > ssthresh:
+		 * sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) -
+		 * prr_out, RecoverFS being cwnd at entry (Linux prior_cwnd). */
+		uint64_t div = (uint64_t)cc->ssthresh * cc->prr_delivered + cc->prior_cwnd - 1;
+
+		sndcnt = (int64_t)(div / cc->prior_cwnd) - cc->prr_out;
+	} else {
+		/* Slow-start reduction bound (PRR-SSRB): catch up to
+		 * ssthresh, at most one more than delivered (Linux: only
+		 * when snd_una advanced and nothing was newly lost). */
+		sndcnt = (int64_t)cc->prr_delivered - cc->prr_out;
+		if (sndcnt < delivered)
+			sndcnt = delivered;
+		if (una_advanced && !newly_lost)
+			sndcnt++;
+		if (sndcnt > delta)
+			sndcnt = delta;
+	}
+	/* Linux: the first ACK of recovery always allows the fast
+	 * retransmission. */
+	if (sndcnt < (cc->prr_out ? 0 : 1))
+		sndcnt = cc->prr_out ? 0 : 1;
+	if (sndcnt < 0)
+		sndcnt = 0;
+	set_cwnd(cc, in_flight + (uint32_t)sndcnt);
+	return (uint32_t)sndcnt;
+}
+
+void ts_tcp_cc_prr_sent(struct ts_tcp_cc_state *cc, uint32_t segs)
+{
+	if (cc->ca_state == TS_CA_RECOVERY)
+		cc->prr_out += segs;
 }
 
 void ts_tcp_cc_on_rto(struct ts_tcp_cc_state *cc, uint32_t snd_nxt, uint64_t now)

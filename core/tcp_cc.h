@@ -53,10 +53,12 @@ struct ts_tcp_cc_state {
 	uint32_t recover;	/* RFC 6582 "recover": snd_nxt at entry */
 	uint32_t prior_cwnd;	/* cwnd before the last reduction */
 	uint8_t ca_state;	/* enum ts_tcp_ca_state */
-	uint8_t sack;		/* recovery driven by SACK pipe (RFC 6675) */
+	uint8_t sack;		/* enum ts_tcp_recovery_mode of this recovery */
 	uint8_t cwnd_limited;	/* set by the sender: was cwnd the limit?
 				 * (Linux tcp_is_cwnd_limited); 1 at init */
 	uint64_t last_send;	/* time of the last data transmission */
+	uint32_t prr_delivered;	/* RFC 6937 prr_delivered, segments */
+	uint32_t prr_out;	/* RFC 6937 prr_out, segments */
 	uint64_t priv[16];	/* algorithm private area (CUBIC) */
 };
 
@@ -115,7 +117,7 @@ enum ts_tcp_cc_ack {
  * Outside recovery cwnd grows (if cwnd_limited); in recovery, RFC 6582:
  * a full ACK (ack >= recover) deflates cwnd to ssthresh and ends recovery,
  * a partial ACK deflates cwnd by the acked segments and adds one back
- * (not with SACK, where pipe governs).  In Loss state cwnd slow-starts and
+ * (NEWRENO mode only: with SACK pipe governs, with PRR ts_tcp_cc_prr_ack).  In Loss state cwnd slow-starts and
  * the state returns to Open when ack reaches recover. */
 enum ts_tcp_cc_ack ts_tcp_cc_on_ack(struct ts_tcp_cc_state *cc, uint32_t ack,
 				    uint32_t acked_bytes, uint64_t rtt_us, uint64_t now);
@@ -125,11 +127,30 @@ enum ts_tcp_cc_ack ts_tcp_cc_on_ack(struct ts_tcp_cc_state *cc, uint32_t ack,
  * inflates cwnd by one segment (RFC 6582 3.2 (4)).  The caller counts
  * dupacks (and applies RFC 6582 4.1 / recover checks before entering). */
 int ts_tcp_cc_on_dupack(struct ts_tcp_cc_state *cc, uint32_t dupacks);
+/* How cwnd behaves during fast recovery. */
+enum ts_tcp_recovery_mode {
+	TS_RECOVERY_NEWRENO = 0, /* RFC 6582: ssthresh + 3, inflate, deflate */
+	TS_RECOVERY_SACK = 1,	/* RFC 6675: cwnd = ssthresh, pipe decides */
+	TS_RECOVERY_PRR = 2,	/* RFC 6937 PRR, as Linux: the caller calls
+				 * ts_tcp_cc_prr_ack on every ACK in recovery
+				 * and ts_tcp_cc_prr_sent for what it sends */
+};
 /* Fast retransmit / fast recovery (RFC 5681 3.2 (2)-(3), RFC 6582 3.2 (2),
- * RFC 6675 5 (4)): recover = snd_nxt, ssthresh from the algorithm,
- * cwnd = ssthresh (+ 3 segments of inflation without SACK). */
+ * RFC 6675 5 (4), RFC 6937 3): recover = snd_nxt, ssthresh from the
+ * algorithm; cwnd = ssthresh + 3 (NEWRENO), ssthresh (SACK), or left to
+ * PRR.  mode is an enum ts_tcp_recovery_mode (0/1 keep their old meaning
+ * "without/with SACK"). */
 void ts_tcp_cc_enter_recovery(struct ts_tcp_cc_state *cc, uint32_t snd_nxt,
-			      int sack, uint64_t now);
+			      int mode, uint64_t now);
+/* RFC 6937 (Linux tcp_cwnd_reduction), in recovery with mode PRR, on every
+ * ACK: delivered = segments newly acked or SACKed by it, in_flight =
+ * segments in the network after it (pipe / mss), una_advanced = it moved
+ * snd_una, newly_lost = it marked segments lost.  Sets cwnd = in_flight +
+ * the segments that may be sent now, and returns that count. */
+uint32_t ts_tcp_cc_prr_ack(struct ts_tcp_cc_state *cc, uint32_t delivered,
+			   uint32_t in_flight, int una_advanced, int newly_lost);
+/* Segments sent (new or retransmitted) while in recovery (prr_out). */
+void ts_tcp_cc_prr_sent(struct ts_tcp_cc_state *cc, uint32_t segs);
 /* Retransmission timeout (RFC 5681 3.1 eq. 4, Linux tcp_enter_loss):
  * ssthresh reduced unless already in Recovery/Loss for this window,
  * cwnd = 1, state Loss until snd_nxt is acknowledged. */

@@ -232,6 +232,78 @@ static void test_rto_sets_cwnd_one_and_halves_once(void **state)
 	assert_int_equal(ts_pkt_live(), live);
 }
 
+/* RFC 6937 3 example: cwnd 20, one loss, ssthresh 10 (Reno).  While
+ * pipe > ssthresh PRR sends one segment per two delivered, so after the
+ * 19 dupacks 10 were sent and pipe sits at ssthresh; the first ACK
+ * always allows the fast retransmission. */
+static void test_prr_sends_one_per_two_acks_down_to_ssthresh(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_tcp_cc_state cc;
+	uint32_t in_flight = 19, sent = 0;
+
+	ts_tcp_cc_init(&cc, &ts_tcp_reno_ops, MSS, 20, 0);
+	ts_tcp_cc_enter_recovery(&cc, 20 * MSS, TS_RECOVERY_PRR, 0);
+	assert_int_equal(cc.ssthresh, 10);
+	assert_int_equal(cc.cwnd, 20);	/* PRR moves it per ACK */
+	for (uint32_t k = 1; k <= 19; k++) {
+		uint32_t n;
+		int above;
+
+		in_flight--;
+		above = in_flight > cc.ssthresh;
+		n = ts_tcp_cc_prr_ack(&cc, 1, in_flight, 0, 0);
+		assert_int_equal(cc.cwnd, in_flight + n);
+		ts_tcp_cc_prr_sent(&cc, n);
+		sent += n;
+		in_flight += n;
+		/* Proportional part: CEIL(prr_delivered * ssthresh /
+		 * RecoverFS) sent so far. */
+		if (above)
+			assert_int_equal(sent, (k * 10 + 19) / 20);
+		assert_true(in_flight >= 10);
+	}
+	assert_int_equal(sent, 10);
+	assert_int_equal(in_flight, 10);
+	/* The full ACK ends recovery at ssthresh. */
+	assert_int_equal(ts_tcp_cc_on_ack(&cc, 20 * MSS, 20 * MSS, 0, 1), TS_CC_ACK_FULL);
+	assert_int_equal(cc.cwnd, 10);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+/* RFC 6937 3.1 PRR-SSRB: after a burst loss pipe is far below ssthresh;
+ * cwnd grows back by at most delivered + 1 per ACK and never past
+ * ssthresh. */
+static void test_prr_ssrb_regrows_to_ssthresh_not_beyond(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_tcp_cc_state cc;
+	uint32_t in_flight = 4, prev;
+	uint32_t una = 0xffffff00u;
+
+	ts_tcp_cc_init(&cc, &ts_tcp_reno_ops, MSS, 20, 0);
+	ts_tcp_cc_enter_recovery(&cc, una + 20 * MSS, TS_RECOVERY_PRR, 0);
+	prev = in_flight;
+	for (int k = 0; k < 12; k++) {
+		uint32_t n;
+
+		in_flight--;
+		n = ts_tcp_cc_prr_ack(&cc, 1, in_flight, 1, 0);
+		assert_true(n <= 2);
+		assert_true(cc.cwnd <= 10);
+		ts_tcp_cc_prr_sent(&cc, n);
+		in_flight += n;
+		assert_true(in_flight >= prev || in_flight == 10);
+		prev = in_flight;
+		/* Partial ACKs in PRR mode leave cwnd to PRR. */
+		una += MSS;
+		assert_int_equal(ts_tcp_cc_on_ack(&cc, una, MSS, 0, 1), TS_CC_ACK_PARTIAL);
+		assert_int_equal(cc.cwnd, in_flight);
+	}
+	assert_int_equal(in_flight, 10);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
 /* RFC 5681 4.1 / Linux tcp_cwnd_restart: after an idle period longer
  * than the RTO, cwnd halves per RTO idle, not below the restart window. */
 static void test_idle_restart_halves_cwnd_per_rto(void **state)
@@ -450,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_reno_fast_recovery_halves_and_newreno_partial_ack),
 		cmocka_unit_test(test_sack_recovery_sets_cwnd_to_ssthresh),
 		cmocka_unit_test(test_rto_sets_cwnd_one_and_halves_once),
+		cmocka_unit_test(test_prr_sends_one_per_two_acks_down_to_ssthresh),
+		cmocka_unit_test(test_prr_ssrb_regrows_to_ssthresh_not_beyond),
 		cmocka_unit_test(test_idle_restart_halves_cwnd_per_rto),
 		cmocka_unit_test(test_cubic_loss_multiplies_by_beta_0_7),
 		cmocka_unit_test(test_cubic_window_follows_rfc9438_curve),
