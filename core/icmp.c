@@ -394,6 +394,15 @@ void ts_icmp_input(struct ts_engine *eng, struct pktbuf *pkt)
 		eng->stats.IcmpInErrors++;
 		goto drop;
 	}
+	/* Linux icmp_rcv: to a broadcast or multicast address only queries
+	 * (echo, timestamp, address mask) are taken; an error there is
+	 * bogus (RFC 1122 3.2.2). */
+	if ((pkt->l2_bcast || is_bcast_or_mcast(eng, pkt->ip_dst)) &&
+	    pkt->data[0] != TS_ICMP_ECHO && pkt->data[0] != 13 &&
+	    pkt->data[0] != 17 && pkt->data[0] != 18) {
+		eng->stats.IcmpInErrors++;
+		goto drop;
+	}
 	switch (pkt->data[0]) {
 	case TS_ICMP_ECHO:
 		eng->stats.IcmpInEchos++;

@@ -368,6 +368,24 @@ static void test_truncated_or_bogus_errors_are_not_delivered(void **state)
 	error_in(e, 5, 1, H_OTHER_IP, TS_IPPROTO_UDP, 8);
 	assert_int_equal(h_stat(e, "IcmpInSrcQuenchs"), 1);
 	assert_int_equal(h_stat(e, "IcmpInRedirects"), 1);
+	/* An error sent to a broadcast is bogus (Linux icmp_rcv); the same
+	 * one sent to us is delivered. */
+	{
+		uint8_t ok[28] = {0x45};
+
+		ts_put16(ok + 2, 28);
+		ok[9] = TS_IPPROTO_UDP;
+		ts_put32(ok + 12, H_ENG_IP);
+		ts_put32(ok + 16, H_PEER_IP);
+		h_input(e, h_icmp_frame(&(struct h_ip){.dst = 0xffffffffu,
+						       .dst_mac = ts_eth_bcast},
+					3, 3, 0, ok, sizeof(ok)));
+		assert_int_equal(h_stat(e, "IcmpInErrors"), 4);
+		assert_int_equal(e->l4_errors, 0);
+		h_input(e, h_icmp_frame(&(struct h_ip){0}, 3, 3, 0, ok, sizeof(ok)));
+		assert_int_equal(e->l4_errors, 1);
+		e->l4_errors = 0;
+	}
 	/* A protocol nobody registered: nothing to tell. */
 	error_in(e, 3, 3, 0, TS_IPPROTO_TCP, 8);
 	assert_int_equal(e->l4_errors, 0);
