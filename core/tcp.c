@@ -224,7 +224,7 @@ void ts_tcp_done(struct ts_tcb *tcb, int err)
 	ts_tcp_timers_stop(tcb);
 	tcb->state = TCPS_CLOSED;
 	tcb_unhash(tcb);
-	if (tcb->flags & TF_ORPHAN || tcb->cb == NULL) {
+	if (tcb->flags & TF_ORPHAN || tcb->listener != NULL) {
 		/* Nobody holds it: an orphan, or a child never accepted
 		 * (Linux drops a reset child from the accept queue too). */
 		ts_tcb_free(tcb);
@@ -232,9 +232,9 @@ void ts_tcp_done(struct ts_tcb *tcb, int err)
 	}
 	if (err) {
 		tcb->so_error = err;
-		if (cb->on_error != NULL)
+		if (cb != NULL && cb->on_error != NULL)
 			cb->on_error(tcb, err, tcb->user);
-	} else if (cb->on_closed != NULL) {
+	} else if (cb != NULL && cb->on_closed != NULL) {
 		cb->on_closed(tcb, tcb->user);
 	}
 }

@@ -97,29 +97,6 @@ int ts_tcp_parse(const uint8_t *p, size_t len, struct ts_tcp_hdr *h)
 	return 0;
 }
 
-size_t ts_tcp_opts_len(const struct ts_tcp_opts *o)
-{
-	size_t n = 0;
-
-	if (o->has & TS_TCPO_MSS)
-		n += 4;
-	if (o->has & TS_TCPO_SACK_PERM)
-		n += 2;
-	if (o->has & TS_TCPO_TS)
-		n += 10;
-	if (o->has & TS_TCPO_WSCALE)
-		n += 3;
-	if (o->has & TS_TCPO_SACK) {
-		int k = o->nsack;
-
-		/* Room left next to a timestamp: three blocks (RFC 2018 3). */
-		if (o->has & TS_TCPO_TS && k > 3)
-			k = 3;
-		n += 2 + 8 * (size_t)k;
-	}
-	return (n + 3) & ~(size_t)3;
-}
-
 /* Options in Linux's order and padding, so captures look like Linux's:
  * MSS, SACK_PERM+TS (or NOP NOP TS), NOP WSCALE, NOP NOP SACK. */
 static size_t build_options(uint8_t *p, const struct ts_tcp_opts *o)
@@ -157,13 +134,14 @@ static size_t build_options(uint8_t *p, const struct ts_tcp_opts *o)
 		p[i++] = 3;
 		p[i++] = o->wscale;
 	}
-	if (o->has & TS_TCPO_SACK && o->nsack > 0) {
+	if (o->has & TS_TCPO_SACK && o->nsack > 0 && i + 12 <= TS_TCP_MAX_OPTLEN) {
 		int k = o->nsack;
 
-		if (o->has & TS_TCPO_TS && k > 3)
-			k = 3;
 		if (k > TS_TCP_MAX_SACK)
 			k = TS_TCP_MAX_SACK;
+		/* RFC 2018 3: as many blocks as fit in 40 bytes of options. */
+		while (k > 0 && i + 4 + 8 * (size_t)k > TS_TCP_MAX_OPTLEN)
+			k--;
 		p[i++] = TCPOPT_NOP;
 		p[i++] = TCPOPT_NOP;
 		p[i++] = TCPOPT_SACK;
@@ -177,6 +155,14 @@ static size_t build_options(uint8_t *p, const struct ts_tcp_opts *o)
 	while (i & 3)
 		p[i++] = TCPOPT_EOL;
 	return i;
+}
+
+size_t ts_tcp_opts_len(const struct ts_tcp_opts *o)
+{
+	uint8_t scratch[2 * TS_TCP_MAX_OPTLEN];
+
+	/* The same layout as written, so the two can never disagree. */
+	return build_options(scratch, o);
 }
 
 size_t ts_tcp_build(uint8_t *p, struct ts_tcp_hdr *h)
