@@ -25,6 +25,13 @@ assert_eq "$?" 3 "exit status"
 out=$(ts lab exec "$LAB" -- ip -o addr show dev tap0) || fail "lab exec failed"
 assert_contains "$out" "198.18.0.1/24" "lab exec runs in the namespace"
 
+# Clear refusals: a lab that does not exist, a name that cannot be one.
+err=$(ts lab exec "nolab$$" -- true 2>&1) && fail "lab exec in a missing lab succeeded"
+assert_contains "$err" "tapsock lab up nolab$$" "lab exec names the fix"
+err=$(ts lab up "bad/name" 2>&1) && fail "lab up accepted a bad name"
+assert_contains "$err" "bad lab name" "lab up bad name"
+[ ! -e /run/netns/bad ] || fail "lab up with a bad name created something"
+
 # No daemon: one line naming the fix, for run, stat and sysctl.
 for cmd in "run --lab nolab$$ -- true" "stat --sock /run/tapsock/nolab$$.sock" \
 	"sysctl --lab nolab$$" "info --lab nolab$$"; do
