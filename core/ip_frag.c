@@ -41,7 +41,6 @@ int ts_ip_fragment_output(struct ts_engine *eng, struct pktbuf *pkt,
 		int r;
 
 		if (f == NULL) {
-			eng->stats.IpFragFails++;
 			err = -ENOBUFS;
 			break;
 		}
@@ -62,8 +61,11 @@ int ts_ip_fragment_output(struct ts_engine *eng, struct pktbuf *pkt,
 		if (r < 0 && err == 0)
 			err = r;
 	}
-	if (err == 0 || err != -ENOBUFS)
+	/* Linux ip_do_fragment: OK only if every fragment went out. */
+	if (err == 0)
 		eng->stats.IpFragOKs++;
+	else
+		eng->stats.IpFragFails++;
 	ts_pkt_free(pkt);
 	return err;
 }
