@@ -526,6 +526,72 @@ static void test_established_paws_rejects_old_timestamp(void **state)
 	seg_flush(h);
 }
 
+
+/* RFC 6675: the peer SACKs around three holes in one flight; the
+ * duplicate ACKs of that one round trip retransmit all three holes,
+ * without an RTO, and the next cumulative ACK covers everything. */
+static void test_established_sack_recovery_repairs_three_holes(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448; /* 1460 less the timestamp option */
+	uint32_t b = h->iss + 1, end = b + 10 * m;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS | TS_TCPO_SACK};
+	int rexmit[10] = {0};
+	/* what the peer got: all but segments 2, 5 and 8 (1-based) */
+	static const int got[] = {1, 3, 4, 6, 7, 9, 10};
+
+	fill_big();
+	o.ts_val = h->peer_tsval + 1;
+	assert_int_equal(ts_tcp_send(t, big, 10 * m, h->now), 10 * m);
+	for (int i = 0; i < 10; i++)
+		seg_expect_data(h, i == 9 ? TH_ACK | TH_PSH : TH_ACK, b + i * m, PEER_ISS + 1,
+				-1, m);
+	th_advance(h, 5 * MS);
+	for (unsigned k = 0; k < sizeof(got) / sizeof(got[0]); k++) {
+		int g = got[k];
+
+		/* SACK blocks: the ranges above the first hole, newest first. */
+		o.nsack = 0;
+		if (g >= 9)
+			o.sack[o.nsack++] = (struct ts_sack_block){b + 8 * m, b + (uint32_t)g * m};
+		if (g >= 6)
+			o.sack[o.nsack++] = (struct ts_sack_block){b + 5 * m,
+								   b + (uint32_t)(g < 7 ? g : 7) * m};
+		if (g >= 3)
+			o.sack[o.nsack++] = (struct ts_sack_block){b + 2 * m,
+								   b + (uint32_t)(g < 4 ? g : 4) * m};
+		o.has = o.nsack ? TS_TCPO_TS | TS_TCPO_SACK : TS_TCPO_TS;
+		seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 1024, &o, NULL, 0);
+		while (seg_pop(h)) {
+			uint32_t off = h->last.th.seq - b;
+
+			assert_true(h->last.len > 0);
+			assert_int_equal(off % m, 0);
+			assert_true(off / m < 10);
+			rexmit[off / m]++;
+			assert_memory_equal(h->last.data, big + off, h->last.len);
+		}
+	}
+	/* All three holes were retransmitted, once each, in this round trip. */
+	assert_int_equal(rexmit[1], 1);
+	assert_int_equal(rexmit[4], 1);
+	assert_int_equal(rexmit[7], 1);
+	for (int i = 0; i < 10; i++)
+		if (i != 1 && i != 4 && i != 7)
+			assert_int_equal(rexmit[i], 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPTimeouts, 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPFastRetrans, 1);
+	o.has = TS_TCPO_TS;
+	seg_in(h, TH_ACK, PEER_ISS + 1, end, 1024, &o, NULL, 0);
+	assert_int_equal(t->snd_una, end);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	assert_false(t->flags & TF_IN_RECOVERY);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -563,6 +629,8 @@ int main(void)
 		TOW(test_syn_options_negotiated),
 		TO(test_syn_options_only_answered_when_offered),
 		TO(test_window_scaling_large_buffer),
+		TO(test_established_sack_recovery_repairs_three_holes),
+		TOW(test_established_sack_recovery_repairs_three_holes),
 		TO(test_established_paws_rejects_old_timestamp),
 		TOW(test_established_paws_rejects_old_timestamp),
 	};
