@@ -124,28 +124,29 @@ int ts_tap_open(struct ts_netdev *dev, const char *name, char *err, size_t errle
 
 int ts_tap_read(struct ts_netdev *dev, struct pktbuf **out)
 {
-	/* A frame is at most MTU + Ethernet header (+ a VLAN tag). */
-	size_t cap = dev->mtu + TS_ETH_HLEN + 4;
-	struct pktbuf *pkt = ts_pkt_alloc(cap);
+	/* Read into a buffer big enough for any frame (the kernel side's MTU
+	 * may have been raised since the device was opened), then copy into
+	 * a packet of the frame's own size: queues and the reassembly memory
+	 * limit then account for what is really held.  tapsockd is one
+	 * thread, so one static buffer will do. */
+	static uint8_t buf[65536 + TS_ETH_HLEN + 4];
+	struct pktbuf *pkt;
 	ssize_t n;
 
 	*out = NULL;
-	if (pkt == NULL)
-		return -ENOMEM;
-	n = read(dev->fd, pkt->data, cap);
+	n = read(dev->fd, buf, sizeof(buf));
 	if (n < 0) {
 		int e = errno;
 
-		ts_pkt_free(pkt);
 		if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
 			return 0;
 		return -e;
 	}
-	if (n == 0) {
-		ts_pkt_free(pkt);
+	if (n == 0)
 		return 0;
-	}
-	pkt->len = (size_t)n;
+	pkt = ts_pkt_from(buf, (size_t)n);
+	if (pkt == NULL)
+		return -ENOMEM;
 	*out = pkt;
 	return 1;
 }
