@@ -73,6 +73,36 @@ int ts_ip_parse(const struct pktbuf *pkt, struct ts_ip_hdr *h, int *why)
 	return 0;
 }
 
+/* RFC 791 3.1 options, checked as Linux's ip_options_compile checks their
+ * lengths (tapsock acts on none of them).  Returns 0, or the offset of the
+ * bad byte from the start of the header; *srr says a source route was
+ * present. */
+static size_t ip_options_check(const uint8_t *opt, size_t len, int *srr)
+{
+	size_t i = 0;
+
+	*srr = 0;
+	while (i < len) {
+		uint8_t type = opt[i], olen;
+
+		if (type == 0)		/* end of option list */
+			break;
+		if (type == 1) {	/* no operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return TS_IP_HLEN + i;
+		olen = opt[i + 1];
+		if (olen < 2 || olen > len - i)
+			return TS_IP_HLEN + i + 1;
+		if (type == 131 || type == 137)	/* LSRR, SSRR */
+			*srr = 1;
+		i += olen;
+	}
+	return 0;
+}
+
 /* Broadcast as this host sees it: limited, or its subnet's. */
 static int ip_is_bcast(const struct ts_engine *eng, uint32_t a)
 {
@@ -182,6 +212,23 @@ void ts_ip_input(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *pk
 	 * counts it. */
 	if (h.ttl == 0)
 		eng->stats.TsExtIpInTtlZero++;
+	if (h.options_len > 0) {
+		int srr;
+		size_t bad = ip_options_check(h.options, h.options_len, &srr);
+
+		if (bad != 0) {
+			/* Linux ip_rcv_options: IpInHdrErrors, and a parameter
+			 * problem pointing at the bad byte. */
+			eng->stats.IpInHdrErrors++;
+			ts_icmp_send_error(eng, pkt, TS_ICMP_PARAMETERPROB, 0, (uint32_t)bad);
+			goto drop;
+		}
+		if (srr) {
+			/* accept_source_route is 0 on Linux hosts. */
+			eng->stats.IpInDiscards++;
+			goto drop;
+		}
+	}
 
 	if (h.frag & (TS_IP_MF | TS_IP_OFFMASK)) {
 		eng->stats.IpReasmReqds++;

@@ -205,6 +205,50 @@ static void test_header_with_options_is_delivered_after_them(void **state)
 	assert_memory_equal(e->l4_last->data, "opt", 3);
 }
 
+static void test_bad_options_draw_parameter_problem_source_route_dropped(void **state)
+{
+	struct h_env *e = *state;
+	struct pktbuf *p;
+	struct h_frame f;
+
+	h_fake_l4(e, PROTO_TEST);
+	/* NOP, NOP, then an option whose length (9) runs past the header. */
+	p = h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .ihl = 28}, "x", 1);
+	{
+		uint8_t *o = p->data + TS_ETH_HLEN + 20;
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 7;
+		o[3] = 9;
+		ts_put16(p->data + TS_ETH_HLEN + 10, 0);
+		ts_put16(p->data + TS_ETH_HLEN + 10, ts_csum(p->data + TS_ETH_HLEN, 28));
+	}
+	h_input(e, p);
+	assert_int_equal(e->l4_inputs, 0);
+	assert_int_equal(h_stat(e, "IpInHdrErrors"), 1);
+	h_pop_ip(e, &f, 1);
+	assert_int_equal(f.l4[0], TS_ICMP_PARAMETERPROB);
+	/* The pointer: byte 23 of the header, the bad length. */
+	assert_int_equal(f.l4[4], 23);
+	h_frame_free(&f);
+	/* A loose source route (131, length 7): dropped silently. */
+	p = h_ip_frame(&(struct h_ip){.proto = PROTO_TEST, .ihl = 28}, "x", 1);
+	{
+		uint8_t *o = p->data + TS_ETH_HLEN + 20;
+
+		o[0] = 131;
+		o[1] = 7;
+		o[2] = 4;
+		ts_put16(p->data + TS_ETH_HLEN + 10, 0);
+		ts_put16(p->data + TS_ETH_HLEN + 10, ts_csum(p->data + TS_ETH_HLEN, 28));
+	}
+	h_input(e, p);
+	assert_int_equal(e->l4_inputs, 0);
+	assert_int_equal(h_stat(e, "IpInDiscards"), 1);
+	h_expect_none(e);
+}
+
 static void test_ttl_zero_is_delivered_as_linux_does(void **state)
 {
 	struct h_env *e = *state;
@@ -578,6 +622,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_broadcasts_are_delivered, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_martian_sources_dropped, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_header_with_options_is_delivered_after_them, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_options_draw_parameter_problem_source_route_dropped, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_zero_is_delivered_as_linux_does, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_protocol_gets_protocol_unreachable, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_input_gets_port_unreachable, h_setup, h_teardown),
