@@ -140,6 +140,15 @@ static int udp_route_ok(const struct ts_engine *eng, uint32_t dst)
 	return eng->gw != 0;
 }
 
+/* Linux ip_route_output: a loopback source cannot reach a destination
+ * outside 127/8 (EINVAL), then the route itself (ENETUNREACH). */
+static int udp_route(const struct ts_engine *eng, uint32_t src, uint32_t dst)
+{
+	if ((src >> 24) == 127 && (dst >> 24) != 127)
+		return -EINVAL;
+	return udp_route_ok(eng, dst) ? 0 : -ENETUNREACH;
+}
+
 int ts_udp_connect(struct ts_engine *eng, struct ts_udp_sock *us, uint32_t addr, uint16_t port)
 {
 	struct ts_udp *u = ts_udp_of(eng);
@@ -153,8 +162,9 @@ int ts_udp_connect(struct ts_engine *eng, struct ts_udp_sock *us, uint32_t addr,
 	 * this host. */
 	if (addr == 0)
 		addr = TS_IP4(127, 0, 0, 1);
-	if (!udp_route_ok(eng, addr))
-		return -ENETUNREACH;
+	r = udp_route(eng, us->sk.t.laddr, addr);
+	if (r < 0)
+		return r;
 	if (ts_sock_addr_is_bcast(eng, addr) && !us->sk.broadcast)
 		return -EACCES;
 	ts_sock_set_peer(&u->tab, &us->sk, ts_ip_select_src(eng, addr), addr, port);
@@ -196,9 +206,11 @@ long ts_udp_sendto(struct ts_engine *eng, struct ts_udp_sock *us, int has_dst, u
 	}
 	if (daddr == 0)
 		daddr = TS_IP4(127, 0, 0, 1);
-	if (!udp_route_ok(eng, daddr)) {
-		eng->stats.IpOutNoRoutes++;
-		return -ENETUNREACH;
+	r = udp_route(eng, sk->t.laddr, daddr);
+	if (r < 0) {
+		if (r == -ENETUNREACH)
+			eng->stats.IpOutNoRoutes++;
+		return r;
 	}
 	if (ts_sock_addr_is_bcast(eng, daddr) && !sk->broadcast)
 		return -EACCES;

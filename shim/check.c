@@ -86,6 +86,9 @@ int ts_shim_check_send(const struct ts_shim_engine *e, const struct ts_shim_sock
 		dport = s->peer_port;
 	}
 	(void)dport;
+	/* Linux ip_route_output: loopback source, other destination. */
+	if ((s->laddr >> 24) == 127 && (daddr >> 24) != 127)
+		return -EINVAL;
 	if (!route_ok(e, daddr))
 		return -ENETUNREACH;
 	if (ts_shim_is_bcast(e, daddr) && !s->broadcast)

@@ -120,11 +120,19 @@ static void say(const char *msg)
 	ts_real.write(2, msg, strlen(msg));
 }
 
+static int fallback_kernel(void)
+{
+	const char *f = getenv("TAPSOCK_FALLBACK");
+
+	return f != NULL && strcmp(f, "kernel") == 0;
+}
+
 static void report_unreachable(const char *path, int err)
 {
 	char line[512];
 
-	if (__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+	/* TAPSOCK_FALLBACK=kernel: falling back is what was asked for. */
+	if (fallback_kernel() || __atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
 		return;
 	if (err == -EPROTO)
 		snprintf(line, sizeof(line),
@@ -384,13 +392,6 @@ static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
 
 /* --- socket calls ----------------------------------------------------- */
 
-static int fallback_kernel(void)
-{
-	const char *f = getenv("TAPSOCK_FALLBACK");
-
-	return f != NULL && strcmp(f, "kernel") == 0;
-}
-
 int ts_shim_socket(int domain, int type, int protocol)
 {
 	struct ts_ctl_sock_req m;
@@ -472,6 +473,7 @@ int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, sock
 	if (r < 0)
 		return r;
 	s->bound = 1;
+	s->laddr = rep.addr;
 	return 0;
 }
 
@@ -513,6 +515,7 @@ int ts_shim_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, s
 			return r;
 		s->connected = 0;
 		s->bound = rep.port != 0;
+		s->laddr = rep.addr;
 		return 0;
 	}
 	r = autobind(fd, s);
@@ -525,6 +528,7 @@ int ts_shim_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, s
 	if (r < 0)
 		return r;
 	s->connected = 1;
+	s->laddr = rep.addr;
 	s->peer_addr = m.addr == 0 ? 0x7f000001u : m.addr;
 	s->peer_port = m.port;
 	return 0;
@@ -926,6 +930,7 @@ void ts_shim_adopt_inherited(void)
 			break;
 		s->type = SOCK_DGRAM;
 		s->bound = rep.port != 0;
+		s->laddr = rep.addr;
 		pthread_mutex_lock(&tab_lock);
 		tab_set_locked(fd, s);
 		pthread_mutex_unlock(&tab_lock);

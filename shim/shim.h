@@ -22,6 +22,7 @@ struct ts_shim_sock {
 	int refs;		/* fds naming it in this process */
 	int type;		/* SOCK_DGRAM */
 	int bound;		/* has a local port (so sends need no autobind) */
+	uint32_t laddr;		/* local address as the engine last said */
 	int connected;
 	uint32_t peer_addr;	/* host order */
 	uint16_t peer_port;

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""diff_calls.py MYADDR PEERADDR: a table of UDP socket calls, most of them
+wrong on purpose, made through libc with ctypes (so bad pointers and
+lengths reach the socket layer as a C program would pass them).  Prints
+one line per call: "name -> result errno".  Run once on the kernel and
+once through the shim; the two outputs must be identical.  MYADDR is the
+caller's own address (the kernel side's or the engine's), PEERADDR the
+other side's; neither appears in the output."""
+import ctypes
+import errno
+import os
+import socket
+import struct
+import sys
+
+MY, PEER = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+AF_INET, AF_INET6, AF_UNSPEC = 2, 10, 0
+SOCK_DGRAM = 2
+SOL_SOCKET, IPPROTO_IP = 1, 0
+MSG_OOB, MSG_PEEK, MSG_DONTWAIT, MSG_TRUNC, MSG_ERRQUEUE = 1, 2, 0x40, 0x20, 0x2000
+FIONREAD = 0x541B
+SO_TYPE, SO_PROTOCOL, SO_DOMAIN, SO_ERROR = 3, 38, 39, 4
+SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, SO_BROADCAST = 8, 7, 2, 6
+IP_TTL, IP_TOS = 2, 1
+
+libc.sendto.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                        ctypes.c_void_p, ctypes.c_uint]
+libc.recvfrom.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                          ctypes.c_void_p, ctypes.c_void_p]
+libc.send.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.sendto.restype = libc.recvfrom.restype = ctypes.c_ssize_t
+libc.send.restype = libc.recv.restype = ctypes.c_ssize_t
+libc.read.restype = libc.write.restype = ctypes.c_ssize_t
+libc.read.argtypes = libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+libc.bind.argtypes = libc.connect.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint]
+libc.getsockname.argtypes = libc.getpeername.argtypes = [ctypes.c_int, ctypes.c_void_p,
+                                                         ctypes.c_void_p]
+libc.getsockopt.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
+                            ctypes.c_void_p]
+libc.setsockopt.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
+                            ctypes.c_uint]
+libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+libc.recvmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.recvmsg.restype = ctypes.c_ssize_t
+
+
+class Msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+                ("iov", ctypes.c_void_p), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+
+class Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+BAD = ctypes.c_void_p(1)      # an address nothing is mapped at
+out = []
+
+
+def show(name, r, value=None):
+    e = ctypes.get_errno() if r == -1 else 0
+    line = "%-44s -> %s %s" % (name, r if r == -1 else "ok", errno.errorcode.get(e, e) if e else "")
+    if value is not None:
+        line += " value=%s" % (value,)
+    out.append(line.rstrip())
+
+
+def sin(addr, port, fam=AF_INET):
+    b = struct.pack("=H", fam) + struct.pack("!H", port) + socket.inet_aton(addr) + bytes(8)
+    return ctypes.create_string_buffer(b, 16)
+
+
+def sym(addr):
+    return {MY: "MY", PEER: "PEER", "0.0.0.0": "ANY", "127.0.0.1": "LO"}.get(addr, addr)
+
+
+def sock():
+    ctypes.set_errno(0)
+    return libc.socket(AF_INET, SOCK_DGRAM, 0)
+
+
+def call(name, fn, *args):
+    ctypes.set_errno(0)
+    r = fn(*args)
+    show(name, -1 if r < 0 else r)
+    return r
+
+
+def getint(fd, level, opt):
+    v = ctypes.c_int(0)
+    n = ctypes.c_uint(4)
+    ctypes.set_errno(0)
+    r = libc.getsockopt(fd, level, opt, ctypes.byref(v), ctypes.byref(n))
+    return r, v.value, n.value
+
+
+def setint(fd, level, opt, val, n=4):
+    v = ctypes.c_int(val)
+    ctypes.set_errno(0)
+    return libc.setsockopt(fd, level, opt, ctypes.byref(v), n)
+
+
+def name_of(fd, peer=False):
+    b = ctypes.create_string_buffer(16)
+    n = ctypes.c_uint(16)
+    fn = libc.getpeername if peer else libc.getsockname
+    ctypes.set_errno(0)
+    r = fn(fd, b, ctypes.byref(n))
+    if r < 0:
+        return r, None
+    port = struct.unpack("!H", b.raw[2:4])[0]
+    return r, (sym(socket.inet_ntoa(b.raw[4:8])), port, n.value)
+
+
+buf = ctypes.create_string_buffer(70000)
+
+# --- socket() ---------------------------------------------------------------
+call("socket DGRAM IPPROTO_TCP", libc.socket, AF_INET, SOCK_DGRAM, 6)
+call("socket type 99", libc.socket, AF_INET, 99, 0)
+call("socket bad flag bits", libc.socket, AF_INET, SOCK_DGRAM | 0x10000, 0)
+call("socket AF_INET6 DGRAM", libc.socket, AF_INET6, SOCK_DGRAM, 0) if False else None
+
+# --- bind() -------------------------------------------------------------
+fd = sock()
+call("bind NULL addr", libc.bind, fd, None, 16)
+call("bind bad pointer", libc.bind, fd, BAD, 16)
+call("bind len 15", libc.bind, fd, sin(MY, 0), 15)
+call("bind len 200", libc.bind, fd, sin(MY, 0), 200)
+call("bind AF_INET6 family", libc.bind, fd, sin(MY, 0, AF_INET6), 16)
+call("bind AF_UNSPEC MY", libc.bind, fd, sin(MY, 0, AF_UNSPEC), 16)
+call("bind not-local address", libc.bind, fd, sin("198.18.0.99", 0), 16)
+call("bind MY:0", libc.bind, fd, sin(MY, 0), 16)
+r, nm = name_of(fd)
+show("getsockname after bind", r, (nm[0], 32768 <= nm[1] <= 60999, nm[2]))
+call("bind again", libc.bind, fd, sin(MY, 0), 16)
+libc.close(fd)
+fd = sock()
+call("bind AF_UNSPEC ANY", libc.bind, fd, sin("0.0.0.0", 0, AF_UNSPEC), 16)
+libc.close(fd)
+
+# --- sends on an unconnected socket ---------------------------------------
+fd = sock()
+call("send unconnected", libc.send, fd, buf, 10, 0)
+call("write unconnected", libc.write, fd, buf, 10)
+call("sendto NULL addr", libc.sendto, fd, buf, 10, 0, None, 16)
+call("sendto port 0", libc.sendto, fd, buf, 10, 0, sin(PEER, 0), 16)
+call("sendto addrlen 8", libc.sendto, fd, buf, 10, 0, sin(PEER, 9), 8)
+call("sendto addrlen 0", libc.sendto, fd, buf, 10, 0, sin(PEER, 9), 0)
+call("sendto addrlen 200", libc.sendto, fd, buf, 10, 0, sin(PEER, 9), 200)
+call("sendto AF_INET6 family", libc.sendto, fd, buf, 10, 0, sin(PEER, 9, AF_INET6), 16)
+call("sendto bad addr pointer", libc.sendto, fd, buf, 10, 0, BAD, 16)
+call("sendto 65508 bytes", libc.sendto, fd, buf, 65508, 0, sin(PEER, 9), 16)
+call("sendto 65536 bytes", libc.sendto, fd, buf, 65536, 0, sin(PEER, 9), 16)
+call("sendto 65507 bytes", libc.sendto, fd, buf, 65507, 0, sin(PEER, 9), 16)
+call("sendto broadcast no SO_BROADCAST", libc.sendto, fd, buf, 1, 0,
+     sin("255.255.255.255", 9), 16)
+call("sendto MSG_OOB", libc.sendto, fd, buf, 1, MSG_OOB, sin(PEER, 9), 16)
+call("sendto NULL buffer", libc.sendto, fd, None, 10, 0, sin(PEER, 9), 16)
+call("sendto off-link no route", libc.sendto, fd, buf, 1, 0, sin("203.0.113.1", 9), 16)
+call("sendto AF_UNSPEC family", libc.sendto, fd, buf, 1, 0, sin(PEER, 9, AF_UNSPEC), 16)
+call("recv MSG_DONTWAIT empty", libc.recv, fd, buf, 10, MSG_DONTWAIT)
+call("recv MSG_ERRQUEUE", libc.recv, fd, buf, 10, MSG_ERRQUEUE | MSG_DONTWAIT)
+call("getpeername unconnected", libc.getpeername, fd, buf, ctypes.byref(ctypes.c_uint(16)))
+call("getsockname NULL len", libc.getsockname, fd, buf, None)
+call("listen", libc.listen, fd, 5)
+call("accept", libc.accept, fd, None, None)
+call("shutdown unconnected", libc.shutdown, fd, 0)
+call("shutdown how 7", libc.shutdown, fd, 7)
+libc.close(fd)
+
+# --- options -------------------------------------------------------------
+fd = sock()
+for nm_, lv, op in (("SO_TYPE", SOL_SOCKET, SO_TYPE), ("SO_PROTOCOL", SOL_SOCKET, SO_PROTOCOL),
+                    ("SO_DOMAIN", SOL_SOCKET, SO_DOMAIN), ("SO_ERROR", SOL_SOCKET, SO_ERROR),
+                    ("SO_RCVBUF", SOL_SOCKET, SO_RCVBUF), ("SO_SNDBUF", SOL_SOCKET, SO_SNDBUF),
+                    ("SO_BROADCAST", SOL_SOCKET, SO_BROADCAST), ("IP_TTL", IPPROTO_IP, IP_TTL),
+                    ("IP_TOS", IPPROTO_IP, IP_TOS)):
+    r, v, n = getint(fd, lv, op)
+    show("getsockopt " + nm_, r, (v, n))
+r = setint(fd, SOL_SOCKET, SO_RCVBUF, 10000)
+show("setsockopt SO_RCVBUF 10000", r, getint(fd, SOL_SOCKET, SO_RCVBUF)[1])
+r = setint(fd, SOL_SOCKET, SO_SNDBUF, 1)
+show("setsockopt SO_SNDBUF 1", r, getint(fd, SOL_SOCKET, SO_SNDBUF)[1])
+show("setsockopt SO_REUSEADDR len 2", setint(fd, SOL_SOCKET, SO_REUSEADDR, 1, 2))
+show("setsockopt SOL_SOCKET 9999", setint(fd, SOL_SOCKET, 9999, 1))
+show("setsockopt level 12345", setint(fd, 12345, 1, 1))
+r, v, n = getint(fd, 12345, 1)
+show("getsockopt level 12345", r)
+show("setsockopt IP_TTL 0", setint(fd, IPPROTO_IP, IP_TTL, 0))
+show("setsockopt IP_TTL 256", setint(fd, IPPROTO_IP, IP_TTL, 256))
+show("setsockopt IP_TTL 9", setint(fd, IPPROTO_IP, IP_TTL, 9), getint(fd, IPPROTO_IP, IP_TTL)[1])
+show("setsockopt IP_TTL -1", setint(fd, IPPROTO_IP, IP_TTL, -1), getint(fd, IPPROTO_IP, IP_TTL)[1])
+show("setsockopt IP_TOS 0x10", setint(fd, IPPROTO_IP, IP_TOS, 0x10), getint(fd, IPPROTO_IP, IP_TOS)[1])
+ctypes.set_errno(0)
+show("setsockopt NULL value", libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, None, 4))
+ctypes.set_errno(0)
+show("getsockopt NULL len", libc.getsockopt(fd, SOL_SOCKET, SO_TYPE, buf, None))
+show("setsockopt SO_BROADCAST 1", setint(fd, SOL_SOCKET, SO_BROADCAST, 1))
+call("sendto broadcast with SO_BROADCAST", libc.sendto, fd, buf, 1, 0,
+     sin("255.255.255.255", 9), 16)
+libc.close(fd)
+
+# --- loopback: truncation, peek, FIONREAD ------------------------------------
+a = sock()
+call("bind LO:0", libc.bind, a, sin("127.0.0.1", 0), 16)
+port = name_of(a)[1][1]
+b = sock()
+for i in range(3):
+    call("sendto self 100 bytes", libc.sendto, b, ctypes.create_string_buffer(b"x" * 100, 100),
+         100, 0, sin("127.0.0.1", port), 16)
+libc.usleep(200000)
+n = ctypes.c_int(-1)
+call("ioctl FIONREAD", libc.ioctl, a, FIONREAD, ctypes.byref(n))
+show("FIONREAD value", 0, n.value)
+show("recv MSG_PEEK 10", libc.recv(a, buf, 10, MSG_PEEK))
+show("recv MSG_TRUNC 10", libc.recv(a, buf, 10, MSG_TRUNC))
+iov = Iovec(ctypes.cast(buf, ctypes.c_void_p), 10)
+src = ctypes.create_string_buffer(16)
+mh = Msghdr(ctypes.cast(src, ctypes.c_void_p), 16, ctypes.cast(ctypes.pointer(iov), ctypes.c_void_p),
+            1, None, 0, 0)
+r = libc.recvmsg(a, ctypes.byref(mh), 0)
+show("recvmsg 10 of 100", r, (mh.flags & MSG_TRUNC != 0, mh.namelen, sym(socket.inet_ntoa(src.raw[4:8]))))
+ctypes.set_errno(0)
+r = libc.recv(a, None, 10, 0)
+show("recv NULL buffer", r)
+call("recv after the queue is empty", libc.recv, a, buf, 10, MSG_DONTWAIT)
+libc.close(b)
+
+# --- connected sockets: ECONNREFUSED, disconnect ---------------------------------
+c = sock()
+call("connect AF_UNSPEC unbound", libc.connect, c, sin("0.0.0.0", 0, AF_UNSPEC), 16)
+call("connect NULL", libc.connect, c, None, 16)
+call("connect len 4", libc.connect, c, sin(PEER, 9), 4)
+call("connect AF_INET6 family", libc.connect, c, sin(PEER, 9, AF_INET6), 16)
+r, nm = name_of(c)
+show("getsockname after failed connect", r, (nm[0], nm[1] != 0))
+call("connect LO closed port", libc.connect, c, sin("127.0.0.1", port), 16)
+libc.close(a)   # now nobody has the port
+call("send to closed port", libc.send, c, buf, 5, 0)
+libc.usleep(200000)
+call("recv after port unreachable", libc.recv, c, buf, 10, MSG_DONTWAIT)
+call("recv again", libc.recv, c, buf, 10, MSG_DONTWAIT)
+call("send again", libc.send, c, buf, 5, 0)
+libc.usleep(200000)
+call("send after second unreachable", libc.send, c, buf, 5, 0)
+r, v, n = getint(c, SOL_SOCKET, SO_ERROR)
+show("SO_ERROR after send reported it", r, v)
+call("send once more", libc.send, c, buf, 5, 0)
+libc.usleep(200000)
+r, v, n = getint(c, SOL_SOCKET, SO_ERROR)
+show("SO_ERROR takes the error", r, v)
+call("recv after SO_ERROR", libc.recv, c, buf, 10, MSG_DONTWAIT)
+r, nm = name_of(c, True)
+show("getpeername connected", r, (nm[0], nm[1] == port, nm[2]))
+call("connect PEER", libc.connect, c, sin(PEER, 9), 16)
+r, nm = name_of(c)
+show("getsockname connected", r, (nm[0], nm[1] != 0))
+call("sendto other address while connected", libc.sendto, c, buf, 1, 0, sin(PEER, 10), 16)
+call("disconnect", libc.connect, c, sin("0.0.0.0", 0, AF_UNSPEC), 16)
+r, nm = name_of(c)
+show("getsockname after disconnect", r, nm)
+call("getpeername after disconnect", libc.getpeername, c, buf, ctypes.byref(ctypes.c_uint(16)))
+call("shutdown connected", libc.shutdown, c, 2) if False else None
+libc.close(c)
+call("close twice", libc.close, c)
+call("recv closed fd", libc.recv, c, buf, 10, 0)
+rp, wp = os.pipe()
+call("sendto a pipe", libc.sendto, wp, buf, 1, 0, sin(PEER, 9), 16)
+call("getsockname a pipe", libc.getsockname, wp, buf, ctypes.byref(ctypes.c_uint(16)))
+
+for line in out:
+    print(line)
