@@ -493,8 +493,9 @@ void ts_arp_destroy(struct ts_arp *arp)
 {
 	struct ts_arp_entry *e, *tmp;
 
-	HASH_ITER(hh, arp->table, e, tmp)
+	HASH_ITER(hh, arp->table, e, tmp) {
 		arp_free(arp, e);
+	}
 	arp->table = NULL;
 	arp->entries = 0;
 }

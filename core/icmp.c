@@ -121,9 +121,10 @@ static struct ts_icmp_peer *peer_get(struct ts_engine *eng, uint32_t addr)
 	if (p != NULL)
 		return p;
 	if (ic->npeers >= ICMP_MAX_PEERS) {
-		HASH_ITER(hh, ic->peers, p, tmp)
+		HASH_ITER(hh, ic->peers, p, tmp) {
 			if (oldest == NULL || p->last < oldest->last)
 				oldest = p;
+		}
 		HASH_DEL(ic->peers, oldest);
 		free(oldest);
 		ic->npeers--;

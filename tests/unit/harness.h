@@ -8,7 +8,7 @@
  *   };
  *   static void test_x(void **state) {
  *       struct h_env *e = *state;
- *       h_input(e, h_ip_frame(e, &(struct h_ip){.proto = 17}, buf, n));
+ *       h_input(e, h_ip_frame(&(struct h_ip){.proto = 17}, buf, n));
  *       struct h_frame f;
  *       assert_true(h_pop(e, &f));  ... h_frame_free(&f);
  *       h_expect_none(e);
