@@ -191,7 +191,7 @@ struct ts_tcb {
 	int syn_qlen, accept_qlen;
 	struct ts_tcb *listener;	/* for children: who accepts them */
 	struct ts_tcb *acc_head, *acc_tail, *acc_next; /* accept queue */
-	int syn_acked_retries;		/* SYN-ACKs retransmitted (Linux num_retrans) */
+	uint64_t synq_overflow;		/* µs of the last SYN cookie sent */
 
 	int so_error;			/* pending error (positive errno) */
 	const struct ts_tcp_callbacks *cb;

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "ipv4.h"
+#include "tcp_syncookie.h"
 #include "wire.h"
 
 /* RFC 7323 5.5: a ts_recent older than 24 days is no PAWS evidence. */
@@ -63,42 +64,21 @@ static void syn_options(struct ts_tcb *tcb, const struct tcp_seg *seg, int activ
 
 /* --- LISTEN (RFC 9293 3.10.7.2) ---------------------------------------- */
 
-static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg,
-			 uint32_t isn)
+/* Linux TCP_SYNCOOKIE_VALID: cookies are checked only for two minutes
+ * after the listener last had to send one. */
+#define SYNCOOKIE_VALID_US (120ull * TS_USEC_PER_SEC)
+
+static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg);
+
+/* A child TCB for listener l from seg's addresses, with l's options. */
+static struct ts_tcb *child_alloc(struct ts_tcp *tcp, struct ts_tcb *l,
+				  const struct tcp_seg *seg)
 {
 	struct ts_engine *eng = tcp->eng;
-	struct ts_tcb *c;
-	uint64_t now = seg->now;
+	struct ts_tcb *c = ts_tcb_alloc(eng);
 
-	/* First: an RST is ignored. */
-	if (seg->th.flags & TH_RST)
-		return;
-	/* Second: an ACK is bad here: <SEQ=SEG.ACK><CTL=RST>. */
-	if (seg->th.flags & TH_ACK) {
-		ts_tcp_send_reset(eng, seg);
-		return;
-	}
-	/* Third: a SYN. */
-	if (!(seg->th.flags & TH_SYN) || seg->th.flags & TH_FIN)
-		return;
-	/* Linux tcp_conn_request: a full accept queue drops the SYN. */
-	if (l->accept_qlen > l->backlog) {
-		eng->stats.TcpExtListenOverflows++;
-		eng->stats.TcpExtListenDrops++;
-		return;
-	}
-	if (l->syn_qlen >= l->backlog ||
-	    l->syn_qlen >= eng->sysctl.tcp_max_syn_backlog[0]) {
-		/* SYN cookies are not implemented yet: the SYN is dropped
-		 * (Linux with tcp_syncookies=0). */
-		eng->stats.TcpExtListenDrops++;
-		return;
-	}
-	c = ts_tcb_alloc(eng);
-	if (c == NULL) {
-		eng->stats.TcpExtListenDrops++;
-		return;
-	}
+	if (c == NULL)
+		return NULL;
 	c->key.laddr = seg->dst;
 	c->key.raddr = seg->src;
 	c->key.lport = seg->th.dport;
@@ -111,21 +91,182 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 	c->linger_secs = l->linger_secs;
 	c->user_mss = l->user_mss;
 	c->cc_algo = l->cc_algo;
-	if (l->snd.size)
-		ts_ringbuf_init(&c->snd, l->snd.size);
-	if (l->rcv.size)
-		ts_ringbuf_init(&c->rcv, l->rcv.size);
-	if (ts_tcp_init_buffers(c) < 0 || ts_tcb_hash(c) < 0) {
+	if ((l->snd.size && ts_ringbuf_init(&c->snd, l->snd.size) < 0) ||
+	    (l->rcv.size && ts_ringbuf_init(&c->rcv, l->rcv.size) < 0) ||
+	    ts_tcp_init_buffers(c) < 0) {
 		ts_tcb_free(c);
+		return NULL;
+	}
+	c->created = seg->now;
+	c->last_rcv = seg->now;
+	c->adv_mss = ts_tcp_mss_for(eng, c->key.raddr);
+	if (c->user_mss && c->user_mss < c->adv_mss)
+		c->adv_mss = c->user_mss;
+	c->ts_offset = ts_tcp_ts_off(&tcp->secrets, c->key.laddr, c->key.raddr);
+	return c;
+}
+
+/* RFC 4987 3.6 / Linux tcp_conn_request with want_cookie: answer the SYN
+ * with a SYN-ACK whose ISN encodes the MSS, keeping no state.  WS/SACK
+ * ride in the timestamp's low bits; without timestamps none are offered
+ * (Linux tcp_clear_options). */
+static void send_cookie_synack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcp->eng;
+	struct ts_tcb *c = child_alloc(tcp, l, seg);
+	uint16_t mss;
+
+	if (c == NULL)
+		return;
+	syn_options(c, seg, 0);
+	if (!(c->flags & TF_TS)) {
+		c->flags &= ~(TF_WS | TF_SACK);
+		c->rcv_wscale = 0;
+		c->snd_wscale = 0;
+	} else {
+		struct ts_syncookie_opts so = {
+			.wscale_ok = (c->flags & TF_WS) != 0,
+			.snd_wscale = c->snd_wscale,
+			.sack_ok = (c->flags & TF_SACK) != 0,
+		};
+		uint32_t now_ms = (uint32_t)(seg->now / TS_USEC_PER_MSEC);
+
+		/* Pick the offset so ts_tcp_tsval() gives the cookie TSval. */
+		c->ts_offset += ts_syncookie_ts_make(now_ms, &so) - now_ms;
+	}
+	c->irs = seg->th.seq;
+	c->rcv_nxt = seg->th.seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = ts_syncookie_make(&tcp->secrets, c->key.laddr, c->key.lport, c->key.raddr,
+				   c->key.rport, seg->th.seq, c->peer_mss, seg->now, &mss);
+	if (mss < c->adv_mss)
+		c->adv_mss = mss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->state = TCPS_SYN_RECEIVED;
+	ts_tcp_output(c, seg->now);
+	ts_tcb_free(c); /* never hashed: the cookie is the state */
+	l->synq_overflow = seg->now ? seg->now : 1;
+	eng->stats.TcpExtSyncookiesSent++;
+}
+
+/* Linux cookie_v4_check: the ACK of a cookie SYN-ACK creates the
+ * connection.  Returns 1 if seg was taken, 0 if it carries no cookie. */
+static int cookie_ack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcp->eng;
+	const struct ts_tcp_hdr *th = &seg->th;
+	struct ts_syncookie_opts so;
+	struct ts_tcb *c;
+	int mss, saw_ts = (th->opt.has & TS_TCPO_TS) != 0;
+
+	if (!eng->sysctl.tcp_syncookies[0] || l->synq_overflow == 0 ||
+	    seg->now - l->synq_overflow > SYNCOOKIE_VALID_US || th->flags & (TH_SYN | TH_RST))
+		return 0;
+	mss = ts_syncookie_check(&tcp->secrets, seg->dst, th->dport, seg->src, th->sport,
+				 th->seq, th->ack, seg->now);
+	if (mss < 0) {
+		eng->stats.TcpExtSyncookiesFailed++;
+		return 0;
+	}
+	c = child_alloc(tcp, l, seg);
+	if (c == NULL)
+		return 0;
+	if (ts_syncookie_ts_decode(saw_ts ? th->opt.ts_ecr - c->ts_offset : 0, saw_ts,
+				   (int)eng->sysctl.tcp_timestamps[0], (int)eng->sysctl.tcp_sack[0],
+				   (int)eng->sysctl.tcp_window_scaling[0], &so) < 0 ||
+	    l->accept_qlen > l->backlog || ts_tcb_hash(c) < 0) {
+		if (l->accept_qlen > l->backlog)
+			eng->stats.TcpExtListenOverflows++;
+		eng->stats.TcpExtListenDrops++;
+		ts_tcb_free(c);
+		return 1;
+	}
+	eng->stats.TcpExtSyncookiesRecv++;
+	c->listener = l;
+	l->syn_qlen++; /* child_established moves it to the accept queue */
+	c->irs = th->seq - 1;
+	c->rcv_nxt = th->seq;
+	c->rcv_adv = c->rcv_nxt;
+	{
+		/* What the cookie SYN-ACK offered (unscaled, RFC 7323 2.2). */
+		uint32_t w = ts_tcp_select_window(c);
+
+		c->rcv_adv = c->rcv_nxt + (w > 65535 ? 65535 : w);
+	}
+	c->iss = th->ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = th->ack;
+	c->snd_buf_seq = th->ack;
+	c->snd_sml = c->iss;
+	c->peer_mss = (uint16_t)mss;
+	c->mss = (uint16_t)mss < c->adv_mss ? (uint16_t)mss : c->adv_mss;
+	c->rcv_mss = c->mss;
+	if (saw_ts && eng->sysctl.tcp_timestamps[0]) {
+		c->flags |= TF_TS;
+		c->ts_recent = th->opt.ts_val;
+		c->ts_recent_stamp = seg->now;
+	}
+	if (so.sack_ok)
+		c->flags |= TF_SACK;
+	if (so.wscale_ok) {
+		c->flags |= TF_WS;
+		c->snd_wscale = so.snd_wscale;
+		c->rcv_wscale = ts_tcp_choose_wscale(eng);
+	}
+	c->snd_wl1 = th->seq - 1; /* so this ACK's window is taken */
+	c->snd_wl2 = c->iss;
+	c->retransmits = 1; /* Karn: no RTT sample from the handshake */
+	c->state = TCPS_SYN_RECEIVED;
+	eng->stats.TcpPassiveOpens++;
+	established_input(c, seg);
+	return 1;
+}
+
+static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg,
+			 uint32_t isn)
+{
+	struct ts_engine *eng = tcp->eng;
+	struct ts_tcb *c;
+	uint64_t now = seg->now;
+
+	/* First: an RST is ignored. */
+	if (seg->th.flags & TH_RST)
+		return;
+	/* Second: an ACK is bad here: <SEQ=SEG.ACK><CTL=RST>, unless it
+	 * returns a SYN cookie. */
+	if (seg->th.flags & TH_ACK) {
+		if (!cookie_ack(tcp, l, seg))
+			ts_tcp_send_reset(eng, seg);
+		return;
+	}
+	/* Third: a SYN. */
+	if (!(seg->th.flags & TH_SYN) || seg->th.flags & TH_FIN)
+		return;
+	/* Linux tcp_conn_request: a full accept queue drops the SYN. */
+	if (l->accept_qlen > l->backlog) {
+		eng->stats.TcpExtListenOverflows++;
+		eng->stats.TcpExtListenDrops++;
+		return;
+	}
+	/* A full SYN queue: SYN cookies with tcp_syncookies = 1 (always with
+	 * 2); with 0 the SYN is dropped. */
+	if (eng->sysctl.tcp_syncookies[0] == 2 || l->syn_qlen >= l->backlog ||
+	    l->syn_qlen >= eng->sysctl.tcp_max_syn_backlog[0]) {
+		if (eng->sysctl.tcp_syncookies[0] && !isn)
+			send_cookie_synack(tcp, l, seg);
+		else
+			eng->stats.TcpExtListenDrops++;
+		return;
+	}
+	c = child_alloc(tcp, l, seg);
+	if (c == NULL || ts_tcb_hash(c) < 0) {
+		if (c != NULL)
+			ts_tcb_free(c);
 		eng->stats.TcpExtListenDrops++;
 		return;
 	}
 	c->listener = l;
 	l->syn_qlen++;
-	c->created = now;
-	c->adv_mss = ts_tcp_mss_for(eng, c->key.raddr);
-	if (c->user_mss && c->user_mss < c->adv_mss)
-		c->adv_mss = c->user_mss;
 	syn_options(c, seg, 0);
 	c->irs = seg->th.seq;
 	c->rcv_nxt = seg->th.seq + 1;
@@ -141,8 +282,6 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->th.seq;
 	c->snd_wl2 = c->iss;
-	c->ts_offset = ts_tcp_ts_off(&tcp->secrets, c->key.laddr, c->key.raddr);
-	c->last_rcv = now;
 	c->state = TCPS_SYN_RECEIVED;
 	eng->stats.TcpPassiveOpens++;
 	ts_tcp_output(c, now); /* SYN,ACK; arms the SYN-ACK timer */
@@ -448,6 +587,18 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		 * otherwise <SEQ=SEG.ACK><CTL=RST>. */
 		if (!SEQ_GT(ack, tcb->snd_una) || SEQ_GT(ack, tcb->snd_max)) {
 			ts_tcp_send_reset(eng, seg);
+			return 0;
+		}
+		/* Linux tcp_check_req: with the accept queue full the ACK is
+		 * dropped (tcp_abort_on_overflow = 0: the SYN-ACK timer will
+		 * try again) or answered with a reset (= 1). */
+		if (tcb->listener != NULL && tcb->listener->accept_qlen > tcb->listener->backlog) {
+			eng->stats.TcpExtListenOverflows++;
+			eng->stats.TcpExtListenDrops++;
+			if (eng->sysctl.tcp_abort_on_overflow[0]) {
+				ts_tcp_send_reset(eng, seg);
+				ts_tcp_done(tcb, ECONNRESET);
+			}
 			return 0;
 		}
 		tcb->state = TCPS_ESTABLISHED;

@@ -81,6 +81,7 @@ static int setup_common(void **state, int opts)
 	h->peer_iss = PEER_ISS;
 	h->now = TH_T0;
 	h->peer_tsval = 5000;
+	h->pport = TH_PPORT;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.addr = TH_LOCAL;
 	cfg.prefix_len = 24;
@@ -160,7 +161,7 @@ void seg_in(struct th *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wi
 
 	assert_non_null(pkt);
 	memset(&th, 0, sizeof(th));
-	th.sport = TH_PPORT;
+	th.sport = h->pport;
 	th.dport = TH_LPORT;
 	th.seq = seq;
 	th.ack = ack;

@@ -54,6 +54,7 @@ struct th {
 	/* option handling of the fixtures' peer */
 	int peer_opts;			/* send MSS/WS/SACK/TS in its SYN */
 	uint32_t peer_tsval;		/* the peer's timestamp clock */
+	uint16_t pport;			/* the peer's port for seg_in */
 	struct th_seg last;		/* the last segment popped */
 };
 

@@ -555,8 +555,231 @@ static void test_rst_in_each_state(void **state)
 	assert_int_equal(ts_tcp_live(), h->tcb0);
 }
 
+
+/* --- listening: queues, SYN cookies, TIME-WAIT reuse, old SYNs ---------- */
+
+/* A full SYN queue answers with a SYN cookie (tcp_syncookies = 1); the
+ * returning ACK creates the connection; a forged one gets a reset. */
+static void test_listen_syn_queue_full_cookie_completes(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *c;
+	uint32_t cookie;
+	long live;
+	int err;
+
+	tcb_listen(h, 1);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	assert_int_equal(h->listener->syn_qlen, 1);
+	live = ts_tcp_live();
+	h->pport = TH_PPORT + 1;
+	{
+		struct ts_tcp_opts o = {.has = TS_TCPO_MSS, .mss = 1460};
+
+		seg_in(h, TH_SYN, 7000, 0, 65535, &o, NULL, 0);
+	}
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.flags, TH_SYN | TH_ACK);
+	assert_int_equal(h->last.th.ack, 7001);
+	assert_int_equal(h->last.th.opt.has, TS_TCPO_MSS); /* no TS: no WS/SACK */
+	cookie = h->last.th.seq;
+	assert_int_equal(h->eng.stats.TcpExtSyncookiesSent, 1);
+	assert_int_equal(ts_tcp_live(), live); /* no state kept */
+	assert_int_equal(h->listener->syn_qlen, 1);
+	/* A forged ACK from another port: reset. */
+	h->pport = TH_PPORT + 2;
+	seg_in(h, TH_ACK, 7001, cookie + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_RST, cookie + 1, 0, 0);
+	assert_int_equal(h->eng.stats.TcpExtSyncookiesFailed, 1);
+	/* The real one, with data. */
+	h->pport = TH_PPORT + 1;
+	seg_in(h, TH_ACK | TH_PSH, 7001, cookie + 1, 65535, NULL, "ok", 2);
+	seg_expect(h, TH_ACK, cookie + 1, 7003, -1);
+	assert_int_equal(h->eng.stats.TcpExtSyncookiesRecv, 1);
+	assert_int_equal(h->accepts, 1);
+	c = ts_tcp_accept(h->listener, &th_cb, h, &err);
+	assert_non_null(c);
+	assert_int_equal(c->state, TCPS_ESTABLISHED);
+	assert_int_equal(c->mss, 1460);
+	assert_int_equal(ts_tcp_readable(c), 2);
+	ts_tcp_abort(c, h->now);
+	seg_flush(h);
+	ts_tcp_close(h->listener, h->now);
+	seg_expect_none(h);
+}
+
+/* With timestamps the cookie keeps window scaling and SACK (Linux). */
+static void test_listen_cookie_keeps_options_in_timestamp(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcp_opts o = {.has = TS_TCPO_MSS | TS_TCPO_WSCALE | TS_TCPO_SACK_PERM | TS_TCPO_TS,
+				.mss = 1400, .wscale = 5, .ts_val = 100};
+	struct ts_tcb *c;
+	int err;
+
+	h->eng.sysctl.tcp_syncookies[0] = 2; /* always */
+	tcb_listen(h, 8);
+	seg_in(h, TH_SYN, 7000, 0, 65535, &o, NULL, 0);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.opt.has,
+			 TS_TCPO_MSS | TS_TCPO_WSCALE | TS_TCPO_SACK_PERM | TS_TCPO_TS);
+	assert_int_equal(h->last.th.opt.mss, 1300); /* msstab entry <= 1400 */
+	o.has = TS_TCPO_TS;
+	o.ts_ecr = h->last.th.opt.ts_val;
+	o.ts_val = 101;
+	seg_in(h, TH_ACK, 7001, h->last.th.seq + 1, 100, &o, NULL, 0);
+	c = ts_tcp_accept(h->listener, &th_cb, h, &err);
+	assert_non_null(c);
+	assert_int_equal(c->flags & (TF_TS | TF_WS | TF_SACK), TF_TS | TF_WS | TF_SACK);
+	assert_int_equal(c->snd_wscale, 5);
+	assert_int_equal(c->snd_wnd, 100 << 5);
+	ts_tcp_abort(c, h->now);
+	seg_flush(h);
+	ts_tcp_close(h->listener, h->now);
+}
+
+/* The accept queue holds backlog + 1 (Linux); a handshake completing
+ * beyond it is dropped (its SYN-ACK is retried later), and so is a SYN. */
+static void test_listen_accept_queue_overflow_drops_ack(void **state)
+{
+	struct th *h = *state;
+	struct ts_stats *st = &h->eng.stats;
+
+	h->eng.sysctl.tcp_syncookies[0] = 0;
+	tcb_listen(h, 2);
+	for (int i = 0; i < 4; i++) {
+		h->pport = (uint16_t)(TH_PPORT + i);
+		seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+		seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+		if (i < 2)
+			seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	}
+	assert_int_equal(h->listener->accept_qlen, 2);
+	assert_int_equal(h->listener->syn_qlen, 2);
+	h->pport = TH_PPORT + 2;
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(h->listener->accept_qlen, 3);
+	h->pport = TH_PPORT + 3;
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(h->listener->accept_qlen, 3);
+	assert_int_equal(st->TcpExtListenOverflows, 1);
+	seg_expect_none(h);
+	/* A new SYN meets the full accept queue. */
+	h->pport = TH_PPORT + 9;
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect_none(h);
+	assert_int_equal(st->TcpExtListenOverflows, 2);
+	assert_int_equal(st->TcpExtListenDrops, 2);
+	/* The dropped ACK's connection retransmits its SYN-ACK. */
+	th_advance(h, 1000 * MS);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	ts_tcp_close(h->listener, h->now);
+	/* Closing the listener resets the connections never accepted. */
+	for (int i = 0; i < 3; i++)
+		seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, 0);
+	seg_expect_none(h);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+/* RFC 9293 3.5 figure 9 from the listener: an old duplicate SYN gets a
+ * SYN-ACK; the client's RST (<SEQ=SEG.ACK>) sends the half-open
+ * connection back to LISTEN, and the real SYN then succeeds. */
+static void test_listen_old_duplicate_syn_reset_then_real_syn(void **state)
+{
+	struct th *h = *state;
+
+	tcb_listen(h, 8);
+	seg_in(h, TH_SYN, 90, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, 91, 65535);
+	seg_in(h, TH_RST, 91, 0, 0, NULL, NULL, 0);
+	seg_expect_none(h);
+	assert_int_equal(h->listener->syn_qlen, 0);
+	seg_in(h, TH_SYN, 100, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, 101, 65535);
+	seg_in(h, TH_ACK, 101, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(h->listener->accept_qlen, 1);
+	ts_tcp_close(h->listener, h->now);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, 101, 0);
+}
+
+/* Linux: a SYN above the TIME-WAIT connection's sequence space reuses
+ * the 4-tuple, with ISN = the old SND.NXT + 65535 + 2; an old one is
+ * answered with an ACK and TIME-WAIT stays. */
+static void test_time_wait_new_syn_reuses_tuple(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_accepted(h);
+	uint32_t old_nxt;
+
+	/* The server closes first: it ends in TIME-WAIT. */
+	ts_tcp_close(t, h->now);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	seg_in(h, TH_FIN | TH_ACK, PEER_ISS + 1, h->iss + 2, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 2, -1);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	old_nxt = t->snd_max;
+	/* An old SYN (below RCV.NXT): ACKed, no reuse. */
+	seg_in(h, TH_SYN, PEER_ISS - 5, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 2, -1);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	seg_in(h, TH_SYN, PEER_ISS + 100000, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, old_nxt + 65537, PEER_ISS + 100001, 65535);
+	assert_int_equal(h->listener->syn_qlen, 1);
+	ts_tcp_close(h->listener, h->now);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+/* RFC 5961 7 / Linux: at most tcp_challenge_ack_limit challenge ACKs per
+ * second for the host. */
+static void test_challenge_ack_global_limit(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+
+	h->eng.sysctl.tcp_challenge_ack_limit[0] = 2;
+	h->eng.sysctl.tcp_invalid_ratelimit[0] = 0; /* no per-socket limit */
+	for (int i = 0; i < 5; i++)
+		seg_in(h, TH_SYN, PEER_ISS + 100, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	seg_expect_none(h);
+	th_advance(h, 1000 * MS);
+	seg_in(h, TH_SYN, PEER_ISS + 100, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* `tapsock ss` / TCP_INFO see the state, the RFC variables and the next
+ * timer. */
+static void test_info_reports_state_and_timer(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_tcp_info in;
+
+	ts_tcp_send(t, "abc", 3, h->now);
+	seg_flush(h);
+	ts_tcp_get_info(t, &in, h->now);
+	assert_int_equal(in.state, TCPS_ESTABLISHED);
+	assert_string_equal(ts_tcp_state_name(in.state), "ESTAB");
+	assert_int_equal(in.snd_una, h->iss + 1);
+	assert_int_equal(in.snd_nxt, h->iss + 4);
+	assert_int_equal(in.rcv_nxt, PEER_ISS + 1);
+	assert_int_equal(in.unacked, 3);
+	assert_int_equal(in.timer, TCPT_REXMT);
+	assert_int_equal(in.timer_deadline, h->now + t->rto);
+	assert_int_equal(in.cwnd, 10);
+	assert_string_equal(in.cc, "cubic");
+	assert_int_equal(ts_tcp_state_linux(in.state), 1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
+#define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
 
 int main(void)
 {
@@ -600,6 +823,16 @@ int main(void)
 		T(test_established_syn_challenge_ack),
 		T(test_established_ack_beyond_snd_nxt_challenge),
 		T(test_rst_in_each_state),
+		T(test_listen_syn_queue_full_cookie_completes),
+		TW(test_listen_syn_queue_full_cookie_completes),
+		TO(test_listen_cookie_keeps_options_in_timestamp),
+		T(test_listen_accept_queue_overflow_drops_ack),
+		T(test_listen_old_duplicate_syn_reset_then_real_syn),
+		TW(test_listen_old_duplicate_syn_reset_then_real_syn),
+		T(test_time_wait_new_syn_reuses_tuple),
+		TW(test_time_wait_new_syn_reuses_tuple),
+		T(test_challenge_ack_global_limit),
+		T(test_info_reports_state_and_timer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
