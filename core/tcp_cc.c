@@ -113,7 +113,7 @@ const struct ts_tcp_cc_ops ts_tcp_reno_ops = {
 
 /* ------------------------------------------------------------------ */
 /* CUBIC: RFC 9438, computed as Linux's tcp_cubic.c does (integer curve */
-/* in 1/1024 s, cnt = ACKs per +1 segment).  HyStart is not implemented. */
+/* in 1/1024 s, cnt = ACKs per +1 segment), with Linux's HyStart.       */
 
 #define BICTCP_BETA_SCALE 1024
 #define BICTCP_HZ 10			/* time unit 2^-10 s */
@@ -128,6 +128,14 @@ const struct ts_tcp_cc_ops ts_tcp_reno_ops = {
 			  (BICTCP_BETA_SCALE - CUBIC_BETA))
 /* (t - K) is clamped so C (t - K)^3 stays in 64 bits: 256 s. */
 #define CUBIC_MAX_OFFS (1ull << 18)
+/* Linux HyStart (tcp_cubic.c module parameters, their defaults):
+ * hystart_low_window 16, hystart_ack_delta_us 2000, 8 delay samples per
+ * round, delay threshold delay_min / 8 clamped to [4 ms, 16 ms]. */
+#define HYSTART_LOW_WINDOW 16
+#define HYSTART_ACK_DELTA_US 2000
+#define HYSTART_MIN_SAMPLES 8
+#define HYSTART_DELAY_MIN 4000u
+#define HYSTART_DELAY_MAX 16000u
 
 struct cubic {
 	uint32_t cnt;			/* ACKs per cwnd increment */
@@ -142,6 +150,14 @@ struct cubic {
 	uint64_t epoch_start;		/* µs */
 	uint8_t epoch_valid;
 	uint8_t last_time_valid;
+	/* HyStart */
+	uint8_t found;			/* TS_HYSTART_* that ended slow start */
+	uint8_t sample_cnt;
+	uint8_t round_valid;		/* end_seq came from a real snd_nxt */
+	uint32_t end_seq;		/* the round ends when this is acked */
+	uint32_t curr_rtt;		/* minimum RTT of this round, µs */
+	uint64_t round_start;		/* µs */
+	uint64_t last_ack;		/* µs, last ACK of the current train */
 };
 
 _Static_assert(sizeof(struct cubic) <= sizeof(((struct ts_tcp_cc_state *)0)->priv),
@@ -173,10 +189,67 @@ static uint32_t cubic_root(uint64_t a)
 	return (uint32_t)lo;
 }
 
+/* Linux bictcp_hystart_reset: a new round starts now and ends when what
+ * has been sent so far is acknowledged. */
+static void hystart_reset(struct ts_tcp_cc_state *cc, uint64_t now)
+{
+	struct cubic *ca = cubic_of(cc);
+
+	ca->round_start = ca->last_ack = now;
+	ca->end_seq = cc->snd_nxt;
+	ca->round_valid = cc->snd_nxt_valid;
+	ca->curr_rtt = UINT32_MAX;
+	ca->sample_cnt = 0;
+}
+
 static void cubic_init(struct ts_tcp_cc_state *cc, uint64_t now)
 {
-	(void)now;
 	cubic_reset(cubic_of(cc));
+	hystart_reset(cc, now);
+}
+
+/* Linux hystart_update: leave slow start (ssthresh = cwnd) when the ACKs
+ * of one round arrive as a train longer than half the minimum RTT (the
+ * pipe is full), or when the round's minimum RTT exceeds the path's
+ * minimum by an eighth (clamped to 4-16 ms): a queue is building. */
+static int hystart_round_over(const struct ts_tcp_cc_state *cc, const struct cubic *ca)
+{
+	return !ca->round_valid || SEQ_GT(cc->snd_una, ca->end_seq);
+}
+
+static void hystart_update(struct ts_tcp_cc_state *cc, uint32_t delay, uint64_t now)
+{
+	struct cubic *ca = cubic_of(cc);
+
+	if (hystart_round_over(cc, ca))
+		hystart_reset(cc, now);
+	/* ACK train.  (Linux adds a pacing allowance of up to 1 ms to the
+	 * threshold; tapsock does not pace.) */
+	if (now - ca->last_ack <= HYSTART_ACK_DELTA_US) {
+		ca->last_ack = now;
+		if (now - ca->round_start > ca->delay_min / 2) {
+			ca->found = TS_HYSTART_ACK_TRAIN;
+			cc->ssthresh = cc->cwnd;
+			return;
+		}
+	}
+	/* Delay increase. */
+	if (ca->curr_rtt > delay)
+		ca->curr_rtt = delay;
+	if (ca->sample_cnt < HYSTART_MIN_SAMPLES) {
+		ca->sample_cnt++;
+	} else {
+		uint32_t thresh = ca->delay_min >> 3;
+
+		if (thresh < HYSTART_DELAY_MIN)
+			thresh = HYSTART_DELAY_MIN;
+		if (thresh > HYSTART_DELAY_MAX)
+			thresh = HYSTART_DELAY_MAX;
+		if (ca->curr_rtt > ca->delay_min + thresh) {
+			ca->found = TS_HYSTART_DELAY;
+			cc->ssthresh = cc->cwnd;
+		}
+	}
 }
 
 /* Linux bictcp_update: sets ca->cnt for this cwnd and time. */
@@ -260,6 +333,8 @@ static void cubic_cong_avoid(struct ts_tcp_cc_state *cc, uint32_t acked, uint64_
 	struct cubic *ca = cubic_of(cc);
 
 	if (ts_tcp_cc_in_slow_start(cc)) {
+		if (cc->snd_nxt_valid && hystart_round_over(cc, ca))
+			hystart_reset(cc, now);
 		acked = ts_tcp_slow_start(cc, acked);
 		if (!acked)
 			return;
@@ -289,8 +364,10 @@ static uint32_t cubic_ssthresh(struct ts_tcp_cc_state *cc)
  * W_max be kept; Linux resets). */
 static void cubic_set_state(struct ts_tcp_cc_state *cc, uint8_t st)
 {
-	if (st == TS_CA_LOSS)
+	if (st == TS_CA_LOSS) {
 		cubic_reset(cubic_of(cc));
+		hystart_reset(cc, cc->last_send);
+	}
 }
 
 static void cubic_pkts_acked(struct ts_tcp_cc_state *cc, uint32_t acked, uint64_t rtt_us,
@@ -309,6 +386,10 @@ static void cubic_pkts_acked(struct ts_tcp_cc_state *cc, uint32_t acked, uint64_
 		rtt_us = UINT32_MAX;
 	if (ca->delay_min == 0 || ca->delay_min > rtt_us)
 		ca->delay_min = (uint32_t)rtt_us;
+	/* HyStart only in slow start, from hystart_low_window on. */
+	if (!ca->found && cc->snd_nxt_valid && ts_tcp_cc_in_slow_start(cc) &&
+	    cc->cwnd >= HYSTART_LOW_WINDOW)
+		hystart_update(cc, (uint32_t)rtt_us, now);
 }
 
 static void cubic_cwnd_event(struct ts_tcp_cc_state *cc, enum ts_tcp_ca_event ev, uint64_t arg,
@@ -348,6 +429,7 @@ int ts_tcp_cubic_get_info(const struct ts_tcp_cc_state *cc, struct ts_tcp_cubic_
 	info->tcp_cwnd = ca->tcp_cwnd;
 	info->delay_min_us = ca->delay_min;
 	info->epoch_valid = ca->epoch_valid;
+	info->hystart_found = ca->found;
 	return 0;
 }
 
@@ -422,6 +504,7 @@ enum ts_tcp_cc_ack ts_tcp_cc_on_ack(struct ts_tcp_cc_state *cc, uint32_t ack,
 {
 	uint32_t segs = bytes_to_segs(cc, acked_bytes);
 
+	cc->snd_una = ack;
 	if (cc->ops->pkts_acked && acked_bytes)
 		cc->ops->pkts_acked(cc, segs, rtt_us, now);
 
@@ -574,8 +657,8 @@ void ts_tcp_cc_on_rto(struct ts_tcp_cc_state *cc, uint32_t snd_nxt, uint64_t now
 	set_state(cc, TS_CA_LOSS);
 }
 
-void ts_tcp_cc_on_send(struct ts_tcp_cc_state *cc, uint32_t in_flight, uint64_t rto_us,
-		       uint64_t now)
+void ts_tcp_cc_on_send(struct ts_tcp_cc_state *cc, uint32_t end_seq, uint32_t in_flight,
+		       uint64_t rto_us, uint64_t now)
 {
 	uint64_t idle = now > cc->last_send ? now - cc->last_send : 0;
 
@@ -602,4 +685,7 @@ void ts_tcp_cc_on_send(struct ts_tcp_cc_state *cc, uint32_t in_flight, uint64_t 
 		cwnd_event(cc, TS_CA_EVENT_TX_START, idle, now);
 	}
 	cc->last_send = now;
+	if (!cc->snd_nxt_valid || SEQ_GT(end_seq, cc->snd_nxt))
+		cc->snd_nxt = end_seq;
+	cc->snd_nxt_valid = 1;
 }

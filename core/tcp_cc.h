@@ -1,8 +1,10 @@
 /* TCP congestion control: a small state (cwnd, ssthresh, recovery
  * bookkeeping) and an ops table per algorithm, as Linux's
  * tcp_congestion_ops.  "reno" (RFC 5681 + RFC 6582 NewReno) and "cubic"
- * (RFC 9438, following Linux's tcp_cubic.c; HyStart is not implemented:
- * slow start ends at ssthresh or on loss).
+ * (RFC 9438, following Linux's tcp_cubic.c, with Linux's HyStart: ACK
+ * train and delay increase end slow start early).  HyStart needs to know
+ * snd_nxt, so it runs only once the sender reports transmissions with
+ * ts_tcp_cc_on_send.
  *
  * Units, as Linux: cwnd and ssthresh are in SEGMENTS (of cc->mss bytes);
  * the framework turns acknowledged bytes into segments (remainders carry
@@ -59,6 +61,9 @@ struct ts_tcp_cc_state {
 	uint64_t last_send;	/* time of the last data transmission */
 	uint32_t prr_delivered;	/* RFC 6937 prr_delivered, segments */
 	uint32_t prr_out;	/* RFC 6937 prr_out, segments */
+	uint32_t snd_una;	/* the last ACK given to ts_tcp_cc_on_ack */
+	uint32_t snd_nxt;	/* end of the last data given to on_send */
+	uint8_t snd_nxt_valid;	/* on_send was called: HyStart may run */
 	uint64_t priv[16];	/* algorithm private area (CUBIC) */
 };
 
@@ -155,11 +160,12 @@ void ts_tcp_cc_prr_sent(struct ts_tcp_cc_state *cc, uint32_t segs);
  * ssthresh reduced unless already in Recovery/Loss for this window,
  * cwnd = 1, state Loss until snd_nxt is acknowledged. */
 void ts_tcp_cc_on_rto(struct ts_tcp_cc_state *cc, uint32_t snd_nxt, uint64_t now);
-/* Data is about to be sent.  in_flight: bytes outstanding before it.  After
- * an idle period longer than rto_us, cwnd is cut back toward the restart
- * window as Linux's tcp_cwnd_restart (RFC 5681 4.1,
+/* Data is about to be sent; end_seq is one past its last byte (the new
+ * snd_nxt, for HyStart's rounds).  in_flight: bytes outstanding before it.
+ * After an idle period longer than rto_us (0: never), cwnd is cut back
+ * toward the restart window as Linux's tcp_cwnd_restart (RFC 5681 4.1,
  * tcp_slow_start_after_idle=1), and the algorithm hears TX_START. */
-void ts_tcp_cc_on_send(struct ts_tcp_cc_state *cc, uint32_t in_flight,
+void ts_tcp_cc_on_send(struct ts_tcp_cc_state *cc, uint32_t end_seq, uint32_t in_flight,
 		       uint64_t rto_us, uint64_t now);
 
 /* Helpers the algorithms share (Linux tcp_slow_start, tcp_cong_avoid_ai).
@@ -178,7 +184,10 @@ struct ts_tcp_cubic_info {
 	uint32_t tcp_cwnd;	/* Reno-friendly estimate W_est, segments */
 	uint32_t delay_min_us;
 	uint8_t epoch_valid;
+	uint8_t hystart_found;	/* 0, TS_HYSTART_ACK_TRAIN or _DELAY */
 };
+#define TS_HYSTART_ACK_TRAIN 1
+#define TS_HYSTART_DELAY 2
 int ts_tcp_cubic_get_info(const struct ts_tcp_cc_state *cc, struct ts_tcp_cubic_info *info);
 
 #endif

@@ -314,14 +314,14 @@ static void test_idle_restart_halves_cwnd_per_rto(void **state)
 
 	ts_tcp_cc_init(&cc, &ts_tcp_reno_ops, MSS, 10, 0);
 	cc.cwnd = 80;
-	ts_tcp_cc_on_send(&cc, 0, rto, 1 * SEC);
+	ts_tcp_cc_on_send(&cc, 100, 0, rto, 1 * SEC);
 	assert_int_equal(cc.cwnd, 10);	/* 5 RTOs idle: down to IW */
 	cc.cwnd = 80;
-	ts_tcp_cc_on_send(&cc, 0, rto, 1 * SEC + 100 * MS);
+	ts_tcp_cc_on_send(&cc, 200, 0, rto, 1 * SEC + 100 * MS);
 	assert_int_equal(cc.cwnd, 80);	/* less than an RTO */
-	ts_tcp_cc_on_send(&cc, 0, rto, 1 * SEC + 100 * MS + 3 * rto);
+	ts_tcp_cc_on_send(&cc, 300, 0, rto, 1 * SEC + 100 * MS + 3 * rto);
 	assert_int_equal(cc.cwnd, 20);	/* 3 RTOs: halved twice */
-	ts_tcp_cc_on_send(&cc, 5, rto, 10 * SEC);
+	ts_tcp_cc_on_send(&cc, 400, 5, rto, 10 * SEC);
 	assert_int_equal(cc.cwnd, 20);	/* data in flight: not idle */
 	assert_int_equal(ts_pkt_live(), live);
 }
@@ -494,12 +494,12 @@ static void test_cubic_idle_shifts_epoch(void **state)
 
 	cubic_after_loss(&cc, 100, &una, now);
 	now = ack_round(&cc, &una, now, 100 * MS);
-	ts_tcp_cc_on_send(&cc, 10, 0, now);
+	ts_tcp_cc_on_send(&cc, una + 10 * MSS, 10, 0, now);
 	cwnd = cc.cwnd;
 	ts_tcp_cubic_get_info(&cc, &before);
 	/* 3 s idle (no RTO restart: rto 0 disables it here). */
 	now += 3 * SEC;
-	ts_tcp_cc_on_send(&cc, 0, 0, now);
+	ts_tcp_cc_on_send(&cc, una + 11 * MSS, 0, 0, now);
 	now = ack_round(&cc, &una, now, 100 * MS);
 	ts_tcp_cubic_get_info(&cc, &after);
 	assert_int_equal(after.k, before.k);
@@ -507,6 +507,106 @@ static void test_cubic_idle_shifts_epoch(void **state)
 	 * the window is still in the slow concave part. */
 	assert_true(cc.cwnd <= cwnd + 10);
 	assert_true(cc.cwnd < 100);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+/* One round trip of a sender: cwnd segments sent at now (reported with
+ * on_send), their ACKs arriving from now + rtt on, gap apart. */
+static uint64_t send_round(struct ts_tcp_cc_state *cc, uint32_t *una, uint32_t *nxt,
+			   uint64_t now, uint64_t rtt, uint64_t gap)
+{
+	uint32_t n = cc->cwnd;
+
+	for (uint32_t i = 0; i < n; i++) {
+		ts_tcp_cc_on_send(cc, *nxt + MSS, *nxt - *una, 0, now);
+		*nxt += MSS;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		*una += MSS;
+		ts_tcp_cc_on_ack(cc, *una, MSS, rtt, now + rtt + i * gap);
+	}
+	return now + rtt + n * gap;
+}
+
+/* Linux HyStart ACK train: when one round's ACKs arrive back to back
+ * (less than 2 ms apart) for longer than half the minimum RTT, the pipe
+ * is full: ssthresh = cwnd, slow start ends. */
+static void test_cubic_hystart_ack_train_ends_slow_start(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_tcp_cc_state cc;
+	struct ts_tcp_cubic_info info;
+	uint32_t una = 0xfff00000u, nxt = una;
+	uint64_t now = SEC;
+	int r;
+
+	ts_tcp_cc_init(&cc, &ts_tcp_cubic_ops, MSS, 0, now);
+	for (r = 0; r < 10 && ts_tcp_cc_in_slow_start(&cc); r++)
+		now = send_round(&cc, &una, &nxt, now, 10 * MS, 100);
+	assert_true(r < 10);
+	ts_tcp_cubic_get_info(&cc, &info);
+	assert_int_equal(info.hystart_found, TS_HYSTART_ACK_TRAIN);
+	/* 10 ms RTT, one ACK per 0.1 ms: the train passes 5 ms after 50
+	 * ACKs, in the round that starts at cwnd 80. */
+	assert_int_equal(cc.ssthresh, 80 + 51);
+	/* The rest of that round was congestion avoidance already. */
+	assert_true(cc.cwnd - cc.ssthresh <= 2);
+	/* Congestion avoidance from here: slow growth. */
+	now = send_round(&cc, &una, &nxt, now, 10 * MS, 100);
+	assert_true(cc.cwnd <= cc.ssthresh + cc.ssthresh / 10);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+/* Linux HyStart delay increase: a round whose minimum RTT (of at least 8
+ * samples) exceeds the path minimum by delay_min / 8 (clamped to
+ * 4-16 ms) ends slow start; ACKs spread out are not a train. */
+static void test_cubic_hystart_delay_increase_ends_slow_start(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_tcp_cc_state cc;
+	struct ts_tcp_cubic_info info;
+	uint32_t una = 5000, nxt = una, at_exit;
+	uint64_t now = SEC;
+
+	ts_tcp_cc_init(&cc, &ts_tcp_cubic_ops, MSS, 0, now);
+	now = send_round(&cc, &una, &nxt, now, 100 * MS, 5 * MS);
+	now = send_round(&cc, &una, &nxt, now, 100 * MS, 5 * MS);
+	assert_int_equal(cc.cwnd, 40);
+	ts_tcp_cubic_get_info(&cc, &info);
+	assert_int_equal(info.hystart_found, 0);
+	assert_int_equal(info.delay_min_us, 100 * MS);
+	/* 110 ms is within 100 + 12.5 ms: still slow start. */
+	now = send_round(&cc, &una, &nxt, now, 110 * MS, 5 * MS);
+	assert_int_equal(cc.cwnd, 80);
+	ts_tcp_cubic_get_info(&cc, &info);
+	assert_int_equal(info.hystart_found, 0);
+	/* 120 ms: found after the ninth sample of the round. */
+	now = send_round(&cc, &una, &nxt, now, 120 * MS, 5 * MS);
+	ts_tcp_cubic_get_info(&cc, &info);
+	assert_int_equal(info.hystart_found, TS_HYSTART_DELAY);
+	at_exit = cc.ssthresh;
+	assert_true(at_exit > 80 && at_exit <= 90);
+	assert_true(cc.cwnd < 100);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+/* Without on_send the engine's snd_nxt is unknown: HyStart stays off
+ * and the same back-to-back ACKs leave slow start alone. */
+static void test_cubic_hystart_off_without_on_send(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_tcp_cc_state cc;
+	struct ts_tcp_cubic_info info;
+	uint32_t una = 0;
+	uint64_t now = SEC;
+
+	ts_tcp_cc_init(&cc, &ts_tcp_cubic_ops, MSS, 0, now);
+	for (int r = 0; r < 5; r++)
+		now = ack_round(&cc, &una, now, 10 * MS);
+	assert_int_equal(cc.cwnd, 320);
+	ts_tcp_cubic_get_info(&cc, &info);
+	assert_int_equal(info.hystart_found, 0);
+	assert_int_equal(cc.ssthresh, TS_TCP_INFINITE_SSTHRESH);
 	assert_int_equal(ts_pkt_live(), live);
 }
 
@@ -531,6 +631,9 @@ int main(void)
 		cmocka_unit_test(test_cubic_reno_friendly_region),
 		cmocka_unit_test(test_cubic_rto_resets_curve),
 		cmocka_unit_test(test_cubic_idle_shifts_epoch),
+		cmocka_unit_test(test_cubic_hystart_ack_train_ends_slow_start),
+		cmocka_unit_test(test_cubic_hystart_delay_increase_ends_slow_start),
+		cmocka_unit_test(test_cubic_hystart_off_without_on_send),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
