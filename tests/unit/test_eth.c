@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -173,6 +174,58 @@ static void test_tap_open_bad_name_explains(void **state)
 	assert_int_equal(dev.fd, -1);
 }
 
+static void test_engine_init_checks_config_and_picks_local_mac(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_engine *eng = calloc(1, sizeof(*eng));
+	struct ts_engine_config cfg = {.addr = H_ENG_IP, .prefix_len = 33};
+	struct ts_memwire w;
+
+	assert_non_null(eng);
+	ts_memwire_init(&w, 1500);
+	assert_int_equal(ts_engine_init(eng, &w.end[0].dev, &cfg), -EINVAL);
+	assert_int_equal(ts_engine_init(eng, &w.end[0].dev, NULL), -EINVAL);
+	cfg.prefix_len = 24;
+	cfg.mtu = 67;	/* below RFC 791's 68 */
+	assert_int_equal(ts_engine_init(eng, &w.end[0].dev, &cfg), -EINVAL);
+	/* No MAC given: a random unicast, locally administered one. */
+	cfg.mtu = 9000;	/* capped at the device's */
+	cfg.seed = 99;
+	assert_int_equal(ts_engine_init(eng, &w.end[0].dev, &cfg), 0);
+	assert_int_equal(eng->mac[0] & 0x03, 0x02);
+	assert_int_equal(eng->mtu, 1500);
+	assert_int_equal(eng->mask, 0xffffff00u);
+	assert_true(ts_engine_is_local(eng, H_ENG_IP));
+	assert_true(ts_engine_is_local(eng, TS_IP4(127, 9, 9, 9)));
+	assert_false(ts_engine_is_local(eng, H_PEER_IP));
+	assert_false(ts_engine_is_local(eng, 0));
+	/* Seeded: the same sequence every time. */
+	{
+		struct ts_engine *two = calloc(1, sizeof(*two));
+
+		assert_non_null(two);
+		assert_int_equal(ts_engine_init(two, &w.end[0].dev, &cfg), 0);
+		assert_memory_equal(two->mac, eng->mac, 6);
+		assert_int_equal(ts_engine_rand(two), ts_engine_rand(eng));
+		ts_engine_destroy(two);
+		free(two);
+	}
+	ts_engine_destroy(eng);
+	free(eng);
+	ts_memwire_clear(&w);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+static void test_ip4_str_formats_dotted_quad(void **state)
+{
+	char b[16];
+
+	assert_string_equal(ts_ip4_str(H_ENG_IP, b), "198.18.0.2");
+	assert_string_equal(ts_ip4_str(0, b), "0.0.0.0");
+	assert_string_equal(ts_ip4_str(0xffffffffu, b), "255.255.255.255");
+	assert_string_equal(ts_ip4_str(TS_IP4(10, 0, 100, 9), b), "10.0.100.9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +238,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_hook_sees_frames_in_and_out, h_setup, h_teardown),
 		cmocka_unit_test(test_memwire_pops_in_order_per_side),
 		cmocka_unit_test(test_tap_open_bad_name_explains),
+		cmocka_unit_test(test_engine_init_checks_config_and_picks_local_mac),
+		cmocka_unit_test(test_ip4_str_formats_dotted_quad),
 	};
 
 	return cmocka_run_group_tests_name("eth", tests, NULL, NULL);
