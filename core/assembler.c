@@ -130,17 +130,23 @@ uint32_t ts_asm_high(const struct ts_assembler *a)
 	return a->n ? a->r[a->n - 1].end : 0;
 }
 
-int ts_asm_sack_blocks(const struct ts_assembler *a, uint32_t base_seq,
-		       struct ts_sack_block *out, int max)
+/* Writes up to max blocks, most recently touched first, skipping range
+ * index skip (-1: none). */
+static int blocks_by_recency(const struct ts_assembler *a, uint32_t base_seq, int skip,
+			     struct ts_sack_block *out, int max)
 {
 	uint8_t used[TS_ASM_MAX_RANGES] = {0};
-	int k;
+	int k = 0, avail = (int)a->n;
 
+	if (skip >= 0) {
+		used[skip] = 1;
+		avail--;
+	}
 	/* RFC 2018 4: the first block MUST hold the most recently received
 	 * segment; the rest SHOULD repeat the most recently reported ones.
 	 * Ordering by last touch gives both.  A selection sort: n <= 32 and
 	 * max is at most 4 (3 with timestamps). */
-	for (k = 0; k < max && k < (int)a->n; k++) {
+	for (k = 0; k < max && k < avail; k++) {
 		int best = -1;
 
 		for (unsigned i = 0; i < a->n; i++)
@@ -152,4 +158,37 @@ int ts_asm_sack_blocks(const struct ts_assembler *a, uint32_t base_seq,
 		out[k].end = base_seq + a->r[best].end;
 	}
 	return k;
+}
+
+int ts_asm_sack_blocks(const struct ts_assembler *a, uint32_t base_seq,
+		       struct ts_sack_block *out, int max)
+{
+	return blocks_by_recency(a, base_seq, -1, out, max);
+}
+
+int ts_asm_sack_blocks_dsack(const struct ts_assembler *a, uint32_t base_seq,
+			     const struct ts_sack_block *dsack, struct ts_sack_block *out,
+			     int max)
+{
+	int k = 0, holder = -1;
+
+	if (!dsack || max <= 0)
+		return blocks_by_recency(a, base_seq, -1, out, max);
+	/* RFC 2883 4 (1): the first block reports the duplicate. */
+	out[k++] = *dsack;
+	/* (2): followed by the block that contains it, if any. */
+	for (unsigned i = 0; i < a->n && k < max; i++) {
+		uint32_t s = dsack->start - base_seq, e = dsack->end - base_seq;
+
+		/* Offsets below the base wrap to huge values and match
+		 * nothing (duplicates below rcv_nxt have no holder). */
+		if (a->r[i].start <= s && e <= a->r[i].end && s < e) {
+			out[k].start = base_seq + a->r[i].start;
+			out[k].end = base_seq + a->r[i].end;
+			k++;
+			holder = (int)i;
+			break;
+		}
+	}
+	return k + blocks_by_recency(a, base_seq, holder, out + k, max - k);
 }

@@ -74,5 +74,13 @@ uint32_t ts_asm_high(const struct ts_assembler *a);
  * rcv_nxt), most recently touched first.  Returns the count. */
 int ts_asm_sack_blocks(const struct ts_assembler *a, uint32_t base_seq,
 		       struct ts_sack_block *out, int max);
+/* The same with a D-SACK block first (RFC 2883 4, Linux tcp_dsack=1):
+ * dsack reports a duplicate segment just received (below rcv_nxt, or
+ * already held out of order); if it lies inside a held range, that range
+ * comes second (4 (2)); the others follow most recent first.  dsack NULL:
+ * as ts_asm_sack_blocks.  Returns the count. */
+int ts_asm_sack_blocks_dsack(const struct ts_assembler *a, uint32_t base_seq,
+			     const struct ts_sack_block *dsack, struct ts_sack_block *out,
+			     int max);
 
 #endif

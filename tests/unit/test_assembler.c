@@ -166,6 +166,42 @@ static void test_sack_blocks_wrap_near_2_32(void **state)
 	assert_int_equal(ts_pkt_live(), live);
 }
 
+/* RFC 2883 4: a D-SACK block goes first, then the SACK block holding
+ * it (if the duplicate was out of order), then the others by recency. */
+static void test_dsack_block_first_then_its_holder(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_assembler a;
+	struct ts_sack_block b[4], d;
+	uint32_t rcv_nxt = 0xfffffe00u;
+
+	ts_asm_init(&a);
+	assert_int_equal(ts_asm_add(&a, 100, 50), 0);	/* A */
+	assert_int_equal(ts_asm_add(&a, 300, 50), 0);	/* B */
+	assert_int_equal(ts_asm_add(&a, 500, 50), 0);	/* C, newest */
+	/* A duplicate below rcv_nxt: no holder. */
+	d = (struct ts_sack_block){rcv_nxt - 100, rcv_nxt};
+	assert_int_equal(ts_asm_sack_blocks_dsack(&a, rcv_nxt, &d, b, 4), 4);
+	assert_int_equal(b[0].start, rcv_nxt - 100);
+	assert_int_equal(b[0].end, rcv_nxt);
+	assert_int_equal(b[1].start, rcv_nxt + 500);
+	assert_int_equal(b[2].start, rcv_nxt + 300);
+	assert_int_equal(b[3].start, rcv_nxt + 100);
+	/* A duplicate inside A (wrapping past 2^32): A comes second. */
+	d = (struct ts_sack_block){rcv_nxt + 110, rcv_nxt + 120};
+	assert_int_equal(ts_asm_sack_blocks_dsack(&a, rcv_nxt, &d, b, 3), 3);
+	assert_int_equal(b[0].start, rcv_nxt + 110);
+	assert_int_equal(b[1].start, rcv_nxt + 100);
+	assert_int_equal(b[1].end, rcv_nxt + 150);
+	assert_int_equal(b[2].start, rcv_nxt + 500);
+	assert_int_equal(ts_asm_sack_blocks_dsack(&a, rcv_nxt, &d, b, 1), 1);
+	assert_int_equal(b[0].end, rcv_nxt + 120);
+	/* No D-SACK: plain recency order. */
+	assert_int_equal(ts_asm_sack_blocks_dsack(&a, rcv_nxt, NULL, b, 4), 3);
+	assert_int_equal(b[0].start, rcv_nxt + 500);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
 /* A pseudo-random arrival order always reassembles to the whole stream,
  * checked against a byte map. */
 static void test_random_order_reassembles_everything(void **state)
@@ -218,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_advance_trims_straddling_range),
 		cmocka_unit_test(test_sack_blocks_most_recent_first),
 		cmocka_unit_test(test_sack_blocks_wrap_near_2_32),
+		cmocka_unit_test(test_dsack_block_first_then_its_holder),
 		cmocka_unit_test(test_random_order_reassembles_everything),
 	};
 
