@@ -116,7 +116,26 @@
 	X(TcpExtTCPAbortOnData)                                               \
 	X(TcpExtTCPAbortOnClose)                                              \
 	X(TcpExtTCPAbortOnTimeout)                                            \
-	X(TcpExtTCPAbortOnLinger)
+	X(TcpExtTCPAbortOnLinger)                                             \
+	X(TcpExtEmbryonicRsts)     /* RST for a SYN-RECV connection */        \
+	X(TcpExtDelayedACKs)       /* the delayed-ACK timer sent an ACK */    \
+	X(TcpExtTCPOFOQueue)       /* segments kept out of order */           \
+	X(TcpExtTCPOFODrop)        /* out-of-order data dropped (no room) */  \
+	X(TcpExtTCPZeroWindowDrop) /* data beyond a zero window */            \
+	X(TcpExtTCPACKSkippedSeq)  /* dup ACK for an old segment rate limited */ \
+	X(TcpExtTCPACKSkippedPAWS)                                            \
+	X(TcpExtTCPACKSkippedTimeWait)                                        \
+	X(TcpExtTCPACKSkippedChallenge)                                       \
+	X(TcpExtTCPSackRecovery)                                              \
+	X(TcpExtTCPRenoRecovery)                                              \
+	X(TcpExtTCPSACKDiscard)                                               \
+	X(TcpExtTCPDSACKRecv)                                                 \
+	X(TcpExtTCPWinProbe)       /* zero-window probes sent */              \
+	X(TcpExtTCPKeepAlive)      /* keepalive probes sent */                \
+	X(TcpExtOutOfWindowIcmps)                                             \
+	X(TsExtTcpInNoSocket)      /* no connection or listener: RST sent */ \
+	X(TsExtTcpInDropped)       /* unacceptable, answered or ignored */    \
+	X(TsExtTcpSynSentBadAck)   /* SYN-SENT: ACK not for our SYN */
 
 #define TS_STATS(X)                                                           \
 	TS_STATS_LINK(X) TS_STATS_ARP(X) TS_STATS_IP(X) TS_STATS_ICMP(X)      \

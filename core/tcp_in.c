@@ -230,8 +230,10 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 	uint64_t now = seg->now;
 
 	/* First: an RST is ignored. */
-	if (seg->th.flags & TH_RST)
+	if (seg->th.flags & TH_RST) {
+		eng->stats.TsExtTcpInDropped++;
 		return;
+	}
 	/* Second: an ACK is bad here: <SEQ=SEG.ACK><CTL=RST>, unless it
 	 * returns a SYN cookie. */
 	if (seg->th.flags & TH_ACK) {
@@ -240,8 +242,10 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 		return;
 	}
 	/* Third: a SYN. */
-	if (!(seg->th.flags & TH_SYN) || seg->th.flags & TH_FIN)
+	if (!(seg->th.flags & TH_SYN) || seg->th.flags & TH_FIN) {
+		eng->stats.TsExtTcpInDropped++;
 		return;
+	}
 	/* Linux tcp_conn_request: a full accept queue drops the SYN. */
 	if (l->accept_qlen > l->backlog) {
 		eng->stats.TcpExtListenOverflows++;
@@ -301,6 +305,7 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	 * <SEQ=SEG.ACK><CTL=RST>. */
 	if (th->flags & TH_ACK) {
 		if (SEQ_LEQ(th->ack, tcb->iss) || SEQ_GT(th->ack, tcb->snd_max)) {
+			eng->stats.TsExtTcpSynSentBadAck++;
 			ts_tcp_send_reset(eng, seg);
 			return;
 		}
@@ -311,12 +316,16 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		if (ack_ok) {
 			eng->stats.TcpAttemptFails++;
 			ts_tcp_done(tcb, ECONNREFUSED);
+		} else {
+			eng->stats.TsExtTcpInDropped++;
 		}
 		return;
 	}
 	/* Fourth: a SYN. */
-	if (!(th->flags & TH_SYN))
+	if (!(th->flags & TH_SYN)) {
+		eng->stats.TsExtTcpInDropped++;
 		return;
+	}
 	syn_options(tcb, seg, 1);
 	tcb->irs = th->seq;
 	tcb->rcv_nxt = th->seq + 1;
@@ -411,6 +420,8 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 			if (seg_len(seg) == 0)
 				tcb->last_oow_ack = now ? now : 1;
 			ts_tcp_send_ack(tcb, now);
+		} else {
+			eng->stats.TcpExtTCPACKSkippedTimeWait++;
 		}
 	}
 	return 0;
@@ -418,15 +429,17 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 
 /* --- synchronized states (RFC 9293 3.10.7.4) --------------------------- */
 
-static void send_dupack(struct ts_tcb *tcb, const struct tcp_seg *seg)
+static void send_dupack(struct ts_tcb *tcb, const struct tcp_seg *seg, uint64_t *skipped)
 {
 	struct ts_engine *eng = tcb->eng;
 	uint64_t lim = (uint64_t)eng->sysctl.tcp_invalid_ratelimit[0] * TS_USEC_PER_MSEC;
 
 	/* Linux tcp_oow_rate_limited: data segments are always answered;
 	 * bare ones at most once per tcp_invalid_ratelimit. */
-	if (seg_len(seg) == 0 && lim && tcb->last_oow_ack && seg->now - tcb->last_oow_ack < lim)
+	if (seg_len(seg) == 0 && lim && tcb->last_oow_ack && seg->now - tcb->last_oow_ack < lim) {
+		(*skipped)++;
 		return;
+	}
 	if (seg_len(seg) == 0)
 		tcb->last_oow_ack = seg->now ? seg->now : 1;
 	ts_tcp_send_ack(tcb, seg->now);
@@ -460,6 +473,7 @@ static void reset_connection(struct ts_tcb *tcb)
 	switch (tcb->state) {
 	case TCPS_SYN_RECEIVED:
 		/* A passive open returns to LISTEN: the child just goes. */
+		eng->stats.TcpExtEmbryonicRsts++;
 		err = tcb->flags & TF_PASSIVE ? ECONNRESET : ECONNREFUSED;
 		if (!(tcb->flags & TF_PASSIVE))
 			eng->stats.TcpAttemptFails++;
@@ -637,6 +651,9 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		sack_done = ts_sack_ack(&tcb->sb, SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una);
 		ts_sack_update(&tcb->sb, SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una,
 			       tcb->snd_max, th->opt.sack, th->opt.nsack, &res);
+		eng->stats.TcpExtTCPSACKDiscard += res.discarded;
+		if (res.dsack)
+			eng->stats.TcpExtTCPDSACKRecv++;
 	}
 	if (SEQ_LEQ(ack, tcb->snd_una)) {
 		/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN,
@@ -743,6 +760,10 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 				int sack = (tcb->flags & TF_SACK) != 0;
 
 				eng->stats.TcpExtTCPFastRetrans++;
+				if (sack)
+					eng->stats.TcpExtTCPSackRecovery++;
+				else
+					eng->stats.TcpExtTCPRenoRecovery++;
 				ts_tcp_cc_enter_recovery(&tcb->cc, tcb->snd_max, sack, now);
 				tcb->flags |= TF_IN_RECOVERY;
 				if (sack)
@@ -777,12 +798,19 @@ static void data_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	if (stored < seg->len)
 		seg->th.flags &= (uint8_t)~TH_FIN; /* trimmed: the FIN is beyond */
 	if (stored == 0) {
+		if (off > 0)
+			eng->stats.TcpExtTCPOFODrop++;
+		else
+			eng->stats.TcpExtTCPZeroWindowDrop++;
 		tcb->flags |= TF_ACKNOW;
 		return;
 	}
 	r = ts_asm_add(&tcb->ooo, off, (uint32_t)stored);
+	if (off > 0 && r >= 0)
+		eng->stats.TcpExtTCPOFOQueue++;
 	if (r < 0) {
 		/* Too fragmented: drop it (Linux prunes its OFO queue). */
+		eng->stats.TcpExtTCPOFODrop++;
 		seg->th.flags &= (uint8_t)~TH_FIN;
 		tcb->flags |= TF_ACKNOW;
 		return;
@@ -876,7 +904,7 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	    TSTMP_LT(th->opt.ts_val, tcb->ts_recent) &&
 	    now - tcb->ts_recent_stamp < PAWS_IDLE_US) {
 		eng->stats.TcpExtPAWSEstab++;
-		send_dupack(tcb, seg);
+		send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedPAWS);
 		return;
 	}
 	/* Linux tcp_validate_incoming: in a simultaneous open the peer's
@@ -894,15 +922,18 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		/* RFC 9293 3.8.6.1: with a zero window, ACK/RST/URG at
 		 * RCV.NXT are still processed; the data is not. */
 		if (wnd == 0 && th->seq == tcb->rcv_nxt && !(th->flags & TH_SYN)) {
+			if (seg->len > 0)
+				eng->stats.TcpExtTCPZeroWindowDrop++;
 			seg->len = 0;
 			th->flags &= (uint8_t)~TH_FIN;
 			tcb->flags |= TF_ACKNOW;
 		} else {
+			eng->stats.TsExtTcpInDropped++;
 			if (th->flags & TH_RST)
 				return;
 			if (th->flags & TH_SYN)
 				goto syn_challenge;
-			send_dupack(tcb, seg);
+			send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedSeq);
 			return;
 		}
 	}
@@ -975,8 +1006,10 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		return;
 	}
 	/* Fifth: ACK. */
-	if (!(th->flags & TH_ACK))
+	if (!(th->flags & TH_ACK)) {
+		eng->stats.TsExtTcpInDropped++;
 		return;
+	}
 	tcb->last_rcv = now;
 	if (!ack_input(tcb, seg, &fin_acked))
 		return;
@@ -1070,6 +1103,7 @@ void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg)
 			return;
 		}
 		/* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
+		tcp->eng->stats.TsExtTcpInNoSocket++;
 		ts_tcp_send_reset(tcp->eng, seg);
 		return;
 	}
@@ -1130,8 +1164,10 @@ void ts_tcp_icmp_error(struct ts_engine *eng, const struct ts_icmp_err *e)
 	if (tcb == NULL || tcb->state == TCPS_TIME_WAIT)
 		return;
 	/* RFC 5927 / Linux tcp_v4_err: only for data we have in flight. */
-	if (!SEQ_IN(seq, tcb->snd_una, tcb->snd_max + 1))
+	if (!SEQ_IN(seq, tcb->snd_una, tcb->snd_max + 1)) {
+		eng->stats.TcpExtOutOfWindowIcmps++;
 		return;
+	}
 	if (e->type == TS_ICMP_DEST_UNREACH && e->code == TS_ICMP_FRAG_NEEDED) {
 		/* Path MTU (RFC 1191): lower the MSS, resend at once. */
 		if (e->mtu >= 68 + 40 && (uint32_t)e->mtu - 40 < tcb->mss) {

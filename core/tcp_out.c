@@ -212,16 +212,20 @@ int ts_tcp_challenge_ack(struct ts_tcb *tcb, uint64_t now)
 
 	/* Linux tcp_oow_rate_limited: one per tcp_invalid_ratelimit ms per
 	 * socket... */
-	if (lim && tcb->last_oow_ack && now - tcb->last_oow_ack < lim)
+	if (lim && tcb->last_oow_ack && now - tcb->last_oow_ack < lim) {
+		eng->stats.TcpExtTCPACKSkippedChallenge++;
 		return 0;
+	}
 	/* ...and tcp_challenge_ack_limit per second for the host (RFC 5961
 	 * 7). */
 	if (sec != tcp->challenge_stamp) {
 		tcp->challenge_stamp = sec;
 		tcp->challenge_count = 0;
 	}
-	if (tcp->challenge_count >= (uint64_t)eng->sysctl.tcp_challenge_ack_limit[0])
+	if (tcp->challenge_count >= (uint64_t)eng->sysctl.tcp_challenge_ack_limit[0]) {
+		eng->stats.TcpExtTCPACKSkippedChallenge++;
 		return 0;
+	}
 	tcp->challenge_count++;
 	tcb->last_oow_ack = now ? now : 1;
 	eng->stats.TcpExtTCPChallengeACK++;

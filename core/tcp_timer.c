@@ -232,6 +232,7 @@ static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
 		return 1;
 	}
 	ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
+	eng->stats.TcpExtTCPWinProbe++;
 	tcb->probes_out++;
 	tcb->backoff++;
 	t = tcb->rto << (tcb->backoff < 30 ? tcb->backoff : 30);
@@ -264,6 +265,7 @@ static int keep_timeout(struct ts_tcb *tcb, uint64_t now)
 			return 1;
 		}
 		ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
+		eng->stats.TcpExtTCPKeepAlive++;
 		tcb->probes_out++;
 		tcb->timer[TCPT_KEEP] = now + keep_intvl(tcb);
 	} else {
@@ -302,6 +304,7 @@ void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now)
 		tcb->timer[i] = TS_NEVER;
 		if (i == TCPT_DELACK) {
 			if (tcb->flags & (TF_DELACK | TF_ACKNOW)) {
+				tcb->eng->stats.TcpExtDelayedACKs++;
 				tcb->flags |= TF_ACKNOW;
 				ts_tcp_output(tcb, now);
 			}
