@@ -153,15 +153,20 @@ uint32_t ts_sack_next_unsacked(const struct ts_sack_scoreboard *sb, uint32_t seq
  * una when nothing is.  Because SACKed bytes above a point only grow as
  * the point moves down, the lost set is everything unsacked below the
  * start of the highest range at which the DupThresh test first holds. */
+static uint32_t dupthresh(const struct ts_sack_scoreboard *sb)
+{
+	return sb->dupthresh ? sb->dupthresh : TS_SACK_DUPTHRESH;
+}
+
 static uint32_t lost_limit(const struct ts_sack_scoreboard *sb, uint32_t una, uint32_t mss)
 {
-	uint64_t bytes = 0, limit = (uint64_t)(sb->dupthresh - 1) * mss;
+	uint64_t bytes = 0, limit = (uint64_t)(dupthresh(sb) - 1) * mss;
 	uint32_t ranges = 0;
 
 	for (unsigned i = sb->n; i-- > 0;) {
 		bytes += sb->r[i].end - sb->r[i].start;
 		ranges++;
-		if (bytes > limit || ranges >= sb->dupthresh)
+		if (bytes > limit || ranges >= dupthresh(sb))
 			return sb->r[i].start;
 	}
 	return una;
@@ -169,7 +174,7 @@ static uint32_t lost_limit(const struct ts_sack_scoreboard *sb, uint32_t una, ui
 
 int ts_sack_is_lost(const struct ts_sack_scoreboard *sb, uint32_t seq, uint32_t mss)
 {
-	uint64_t bytes = 0, limit = (uint64_t)(sb->dupthresh - 1) * mss;
+	uint64_t bytes = 0, limit = (uint64_t)(dupthresh(sb) - 1) * mss;
 	uint32_t ranges = 0;
 
 	for (unsigned i = 0; i < sb->n; i++) {
@@ -180,7 +185,7 @@ int ts_sack_is_lost(const struct ts_sack_scoreboard *sb, uint32_t seq, uint32_t 
 			bytes += sb->r[i].end - (seq + 1);	/* above seq */
 		}
 	}
-	return bytes > limit || ranges >= sb->dupthresh;
+	return bytes > limit || ranges >= dupthresh(sb);
 }
 
 int ts_sack_should_recover(const struct ts_sack_scoreboard *sb, uint32_t una, uint32_t mss)

@@ -155,6 +155,27 @@ static void test_is_lost_by_ranges_or_bytes_above(void **state)
 	assert_int_equal(ts_pkt_live(), live);
 }
 
+/* Linux net.ipv4.tcp_reordering raises DupThresh: with 5, three SACKed
+ * ranges above no longer mark a hole lost, five do. */
+static void test_is_lost_honours_larger_dupthresh(void **state)
+{
+	long live = ts_pkt_live();
+	struct ts_sack_scoreboard sb;
+	struct ts_sack_result res;
+
+	start(state, &sb);
+	sb.dupthresh = 5;
+	for (uint32_t i = 2; i <= 6; i += 2)
+		sack(&sb, S(0), S(20), i, i + 1, &res);
+	assert_false(ts_sack_is_lost(&sb, S(0), MSS));
+	sack(&sb, S(0), S(20), 8, 9, &res);
+	assert_false(ts_sack_is_lost(&sb, S(0), MSS));	/* 4 ranges, 4 MSS */
+	sack(&sb, S(0), S(20), 10, 11, &res);
+	assert_true(ts_sack_is_lost(&sb, S(0), MSS));
+	assert_int_equal(ts_sack_pipe(&sb, S(0), S(20), MSS), 13 * MSS);	/* 0 1 lost */
+	assert_int_equal(ts_pkt_live(), live);
+}
+
 /* Holes at 0 1 3 5 7 9, SACKed 2 4 6 8: lost are 0 1 3 (three ranges
  * above each), 5 and 7 are not.  NextSeg: rule (1) in order, then (2) new
  * data if allowed, else (3) the unlost holes below HighSACK; never 9,
@@ -433,6 +454,7 @@ int main(void)
 		BOTH(test_invalid_blocks_ignored_and_dsack_detected),
 		BOTH(test_cumulative_ack_trims_and_drops_ranges),
 		BOTH(test_is_lost_by_ranges_or_bytes_above),
+		BOTH(test_is_lost_honours_larger_dupthresh),
 		BOTH(test_next_seg_lost_holes_first_then_rule3),
 		BOTH(test_next_seg_stops_at_sacked_range),
 		BOTH(test_pipe_counts_unlost_and_retransmitted),
