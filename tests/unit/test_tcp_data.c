@@ -592,6 +592,155 @@ static void test_established_sack_recovery_repairs_three_holes(void **state)
 	seg_flush(h);
 }
 
+
+/* --- ICMP, congestion control choice, wire format ------------------------ */
+
+static void icmp_for(struct th *h, struct ts_icmp_err *e, uint8_t type, uint8_t code,
+		     uint32_t seq, uint8_t *quote)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->code = code;
+	e->from = TH_PEER;
+	e->src = TH_LOCAL;
+	e->dst = TH_PEER;
+	e->proto = TS_IPPROTO_TCP;
+	ts_put16(quote, TH_LPORT);
+	ts_put16(quote + 2, TH_PPORT);
+	ts_put32(quote + 4, seq);
+	e->l4 = quote;
+	e->l4_len = 8;
+	e->err = ts_icmp_errno(type, code);
+}
+
+/* Linux tcp_v4_err: a hard error ends a connection being opened. */
+static void test_syn_sent_icmp_port_unreachable_refuses(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_syn_sent(h);
+	struct ts_icmp_err e;
+	uint8_t q[8];
+
+	/* About a sequence number we never sent: ignored. */
+	icmp_for(h, &e, TS_ICMP_DEST_UNREACH, TS_ICMP_PORT_UNREACH, h->iss + 100, q);
+	ts_tcp_icmp_error(&h->eng, &e);
+	assert_int_equal(t->state, TCPS_SYN_SENT);
+	assert_int_equal(h->eng.stats.TcpExtOutOfWindowIcmps, 1);
+	icmp_for(h, &e, TS_ICMP_DEST_UNREACH, TS_ICMP_PORT_UNREACH, h->iss, q);
+	ts_tcp_icmp_error(&h->eng, &e);
+	assert_int_equal(t->state, TCPS_CLOSED);
+	assert_int_equal(h->last_err, ECONNREFUSED);
+	seg_expect_none(h);
+	ts_tcp_close(t, h->now);
+}
+
+/* RFC 1191: fragmentation needed lowers the MSS and resends at once. */
+static void test_established_icmp_frag_needed_lowers_mss(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_icmp_err e;
+	uint8_t q[8];
+
+	fill_big();
+	ts_tcp_send(t, big, 3000, h->now);
+	seg_expect_data(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535, 1460);
+	seg_expect_data(h, TH_ACK, h->iss + 1461, PEER_ISS + 1, 65535, 1460);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 2921, PEER_ISS + 1, 65535, 80);
+	icmp_for(h, &e, TS_ICMP_DEST_UNREACH, TS_ICMP_FRAG_NEEDED, h->iss + 1, q);
+	e.mtu = 1000;
+	ts_tcp_icmp_error(&h->eng, &e);
+	assert_int_equal(t->mss, 960);
+	seg_expect_data(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535, 960);
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* TCP_CONGESTION picks the algorithm per socket; the sysctl the default. */
+static void test_congestion_control_selectable(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t;
+	int v;
+
+	h->eng.sysctl.tcp_congestion_control[0] = 0; /* reno */
+	t = tcb_established(h);
+	assert_string_equal(t->cc.ops->name, "reno");
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_CONGESTION, 1), 0);
+	assert_string_equal(t->cc.ops->name, "cubic");
+	assert_int_equal(t->cc.cwnd, 10);
+	assert_int_equal(ts_tcp_getopt(t, TS_TCP_CONGESTION, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_CONGESTION, 7), -ENOENT);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* The parser checks every length and never trusts an option length. */
+static void test_wire_parse_rejects_and_tolerates(void **state)
+{
+	struct ts_tcp_hdr th;
+	uint8_t p[60];
+
+	memset(p, 0, sizeof(p));
+	assert_int_equal(ts_tcp_parse(p, 19, &th), -EINVAL);
+	p[12] = 4 << 4; /* data offset 16 < 20 */
+	assert_int_equal(ts_tcp_parse(p, 20, &th), -EINVAL);
+	p[12] = 6 << 4; /* 24 bytes claimed, 20 present */
+	assert_int_equal(ts_tcp_parse(p, 20, &th), -EINVAL);
+	/* MSS with a wrong length is ignored; a length past the header
+	 * ends option parsing without error. */
+	p[20] = TCPOPT_MSS;
+	p[21] = 3;
+	p[22] = 1;
+	p[23] = 2;
+	assert_int_equal(ts_tcp_parse(p, 24, &th), 0);
+	assert_int_equal(th.opt.has, 0);
+	p[12] = 8 << 4;
+	p[20] = TCPOPT_NOP;
+	p[21] = TCPOPT_WSCALE;
+	p[22] = 3;
+	p[23] = 9;
+	p[24] = TCPOPT_TIMESTAMP;
+	p[25] = 40; /* runs past the header */
+	assert_int_equal(ts_tcp_parse(p, 32, &th), 0);
+	assert_int_equal(th.opt.has, TS_TCPO_WSCALE);
+	assert_int_equal(th.opt.wscale, 9);
+	(void)state;
+}
+
+/* A build/parse round trip keeps every option, and the length the
+ * builder reports is what it wrote (three SACK blocks beside a
+ * timestamp fill the 40 bytes exactly). */
+static void test_wire_build_parse_round_trip(void **state)
+{
+	struct ts_tcp_hdr a, b;
+	uint8_t p[TS_TCP_MAX_HLEN];
+
+	memset(&a, 0, sizeof(a));
+	a.sport = 1;
+	a.dport = 2;
+	a.seq = 0xfffffff0u;
+	a.ack = 5;
+	a.flags = TH_ACK;
+	a.win = 77;
+	a.opt.has = TS_TCPO_TS | TS_TCPO_SACK;
+	a.opt.ts_val = 1;
+	a.opt.ts_ecr = 2;
+	a.opt.nsack = 4;
+	for (int i = 0; i < 4; i++)
+		a.opt.sack[i] = (struct ts_sack_block){100u * (unsigned)i, 100u * (unsigned)i + 50};
+	assert_int_equal(ts_tcp_opts_len(&a.opt), 40);
+	assert_int_equal(ts_tcp_build(p, &a), 60);
+	assert_int_equal(ts_tcp_parse(p, 60, &b), 0);
+	assert_int_equal(b.seq, a.seq);
+	assert_int_equal(b.opt.has, TS_TCPO_TS | TS_TCPO_SACK);
+	assert_int_equal(b.opt.nsack, 3);
+	assert_int_equal(b.opt.sack[2].end, 250);
+	(void)state;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -633,6 +782,11 @@ int main(void)
 		TOW(test_established_sack_recovery_repairs_three_holes),
 		TO(test_established_paws_rejects_old_timestamp),
 		TOW(test_established_paws_rejects_old_timestamp),
+		T(test_syn_sent_icmp_port_unreachable_refuses),
+		T(test_established_icmp_frag_needed_lowers_mss),
+		T(test_congestion_control_selectable),
+		cmocka_unit_test(test_wire_parse_rejects_and_tolerates),
+		cmocka_unit_test(test_wire_build_parse_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
