@@ -264,6 +264,24 @@ struct ts_chan *ts_chan_find_fd(struct ts_daemon *d, int fd)
 	return c;
 }
 
+void ts_chan_pump(struct ts_chan *c)
+{
+	if (!c->closing)
+		chan_read(c);
+}
+
+void ts_chan_settle(struct ts_daemon *d, uint16_t port)
+{
+	struct ts_chan *c, *tmp;
+
+	HASH_ITER(hh, chans, c, tmp) {
+		if (c->d != d || c->closing || c->us == NULL)
+			continue;
+		if (port == 0 || c->us->sk.t.lport == port)
+			chan_read(c);
+	}
+}
+
 void ts_chan_shutdown_all(struct ts_daemon *d)
 {
 	struct ts_chan *c, *tmp;

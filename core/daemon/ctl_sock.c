@@ -59,6 +59,10 @@ static int sock_req(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_s
 	*c = ts_chan_find_fd(d, req->fds[0]);
 	if (*c == NULL || (*c)->us == NULL)
 		return -ENOTSOCK;
+	/* Datagrams written before this call go first (program order). */
+	ts_chan_pump(*c);
+	if ((*c)->us == NULL)
+		return -ENOTSOCK;
 	return 0;
 }
 
@@ -104,6 +108,11 @@ static int op_bind(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_re
 		return r;
 	conn_cred(req->conn, &cred);
 	r = ts_udp_bind(&d->eng, c->us, m.addr, m.port, &cred);
+	if (r == -EADDRINUSE) {
+		/* Maybe the holder was closed a moment ago: settle, retry. */
+		ts_chan_settle(d, m.port);
+		r = ts_udp_bind(&d->eng, c->us, m.addr, m.port, &cred);
+	}
 	if (r < 0)
 		return r;
 	return reply_name(rep, &c->us->sk, 0);
@@ -117,10 +126,15 @@ static int op_connect(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl
 
 	if (r < 0)
 		return r;
-	if (m.flag == 1)
+	if (m.flag == 1) {
 		r = ts_udp_disconnect(&d->eng, c->us);
-	else
+	} else {
 		r = ts_udp_connect(&d->eng, c->us, m.addr, m.port);
+		if (r == -EAGAIN) {
+			ts_chan_settle(d, 0);
+			r = ts_udp_connect(&d->eng, c->us, m.addr, m.port);
+		}
+	}
 	if (r < 0)
 		return r;
 	return reply_name(rep, &c->us->sk, 0);
@@ -148,6 +162,10 @@ static int op_autobind(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ct
 	if (r < 0)
 		return r;
 	r = ts_udp_autobind(&d->eng, c->us);
+	if (r == -EAGAIN) {
+		ts_chan_settle(d, 0);
+		r = ts_udp_autobind(&d->eng, c->us);
+	}
 	if (r < 0)
 		return r;
 	return reply_name(rep, &c->us->sk, 0);

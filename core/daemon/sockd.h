@@ -42,6 +42,14 @@ struct ts_chan *ts_chan_find_fd(struct ts_daemon *d, int fd);
 void ts_chan_flush(struct ts_chan *c);
 /* Re-applies the socket's receive buffer size to B. */
 void ts_chan_sync_bufs(struct ts_chan *c);
+/* Sends what the program already wrote to c, so a socket op sees the
+ * socket after its earlier sends, in program order. */
+void ts_chan_pump(struct ts_chan *c);
+/* Reads what is pending on the channels of sockets bound to port (0: all),
+ * so a close(2) the program already made (EOF on B) takes effect now.
+ * close is synchronous on Linux: a bind right after it must not see the
+ * old socket. */
+void ts_chan_settle(struct ts_daemon *d, uint16_t port);
 /* Closes every channel and its engine socket (daemon shutdown). */
 void ts_chan_shutdown_all(struct ts_daemon *d);
 int ts_chan_count(void);

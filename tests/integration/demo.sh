@@ -8,6 +8,8 @@ assert_contains "$out" "3 packets transmitted, 3 received" "demo ping"
 assert_contains "$out" "lladdr" "demo neighbour entry"
 assert_contains "$out" "IcmpInEchos" "demo counters"
 assert_contains "$out" "IcmpOutEchoReps" "demo counters"
+assert_contains "$out" "Connection received on 198.18.0.2" "demo UDP step: the kernel side sees the engine"
+assert_contains "$out" "hello over UDP from the engine" "demo UDP step: the line arrives"
 name=$(printf '%s\n' "$out" | sed -n 's/^== tapsock lab up \(demo-[0-9]*\):.*/\1/p')
 [ -n "$name" ] || fail "demo did not name its lab"
 [ ! -e "/run/netns/$name" ] || fail "demo left namespace $name"

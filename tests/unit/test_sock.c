@@ -323,10 +323,11 @@ static void test_opt_short_optlen_is_einval(void **state)
 {
 	struct fx *f = *state;
 	char c = 1;
+	int v = 1;
 
 	assert_int_equal(ts_sock_setopt(&f->eng, &f->s[0], SOL_SOCKET, SO_REUSEADDR, &c, 1, &user), -EINVAL);
-	assert_int_equal(ts_sock_setopt(&f->eng, &f->s[0], SOL_SOCKET, 9999, &c, 4, &user), -ENOPROTOOPT);
-	assert_int_equal(ts_sock_setopt(&f->eng, &f->s[0], 12345, 1, &c, 4, &user), -ENOPROTOOPT);
+	assert_int_equal(ts_sock_setopt(&f->eng, &f->s[0], SOL_SOCKET, 9999, &v, 4, &user), -ENOPROTOOPT);
+	assert_int_equal(ts_sock_setopt(&f->eng, &f->s[0], 12345, 1, &v, 4, &user), -ENOPROTOOPT);
 }
 
 static void test_opt_ip_ttl_default_reset_and_range(void **state)
