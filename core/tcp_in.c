@@ -541,14 +541,23 @@ static void sack_recovery_send(struct ts_tcb *tcb, uint64_t now)
 		if (nx == TS_SACK_NEXT_NONE)
 			break;
 		if (nx == TS_SACK_NEXT_NEW) {
-			uint32_t nxt = tcb->snd_nxt;
+			/* RFC 6675 NextSeg (2): new data, one segment, as the
+			 * peer's window allows (pipe, not flight, governs). */
+			uint32_t off = tcb->snd_max - tcb->snd_buf_seq;
+			uint32_t room = tcb->snd_una + tcb->snd_wnd - tcb->snd_max;
+			uint32_t n = unsent < mss ? unsent : mss;
+			uint8_t fl = TH_ACK;
 
-			tcb->snd_nxt = tcb->snd_max;
-			ts_tcp_output(tcb, now);
-			if (tcb->snd_nxt == tcb->snd_max && nxt != tcb->snd_max)
-				tcb->snd_nxt = nxt;
-			if (SEQ_LEQ(tcb->snd_max, seq))
+			if (n > room)
+				n = room;
+			if (n == 0 || (n < mss && n < unsent))
 				break;
+			if (off + n == ts_ringbuf_len(&tcb->snd))
+				fl |= TH_PSH;
+			ts_tcp_xmit(tcb, fl, tcb->snd_max, n, now);
+			if (tcb->snd_nxt == tcb->snd_max)
+				tcb->snd_nxt += n;
+			tcb->snd_max += n;
 			continue;
 		}
 		/* Never retransmit past the data (a FIN is resent by RTO). */

@@ -271,14 +271,20 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 	for (;;) {
 		uint32_t buflen = (uint32_t)ts_ringbuf_len(&tcb->snd);
 		uint32_t off = tcb->snd_nxt - tcb->snd_buf_seq;
-		uint32_t avail, wnd, inflight, usable, len;
+		uint32_t avail, wnd, inflight, usable, len, cw;
 		int fin_now, do_send = 0;
 		uint8_t flags = TH_ACK;
 
 		if (off > buflen) /* snd_nxt is past our FIN */
 			break;
 		avail = buflen - off;
-		wnd = tcb->snd_wnd < ts_tcb_cwnd(tcb) ? tcb->snd_wnd : ts_tcb_cwnd(tcb);
+		cw = ts_tcb_cwnd(tcb);
+		/* RFC 3042 limited transmit (Linux counts dupACKed segments
+		 * out of flight): one new segment per early duplicate ACK. */
+		if (!(tcb->flags & TF_IN_RECOVERY) && tcb->dupacks > 0 && tcb->dupacks < 3 &&
+		    tcb->snd_nxt == tcb->snd_max)
+			cw += (uint32_t)tcb->dupacks * mss;
+		wnd = tcb->snd_wnd < cw ? tcb->snd_wnd : cw;
 		inflight = tcb->snd_nxt - tcb->snd_una;
 		usable = wnd > inflight ? wnd - inflight : 0;
 		len = avail < usable ? avail : usable;
@@ -361,9 +367,10 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 	}
 	if (!sent && tcb->flags & TF_ACKNOW)
 		ts_tcp_send_ack(tcb, now);
-	/* RFC 9293 3.8.6.1: data waits behind a zero window and nothing is in
-	 * flight to bring an ACK: probe on the persist timer. */
-	if (tcb->snd_wnd == 0 && tcb->snd_nxt == tcb->snd_una &&
+	/* RFC 9293 3.8.6.1: data waits behind a zero (or, as Linux's
+	 * tcp_check_probe_timer, a too small) window and nothing is in flight
+	 * to bring an ACK: probe on the persist timer. */
+	if (tcb->snd_nxt == tcb->snd_una && tcb->snd_max == tcb->snd_una &&
 	    (ts_ringbuf_len(&tcb->snd) > tcb->snd_nxt - tcb->snd_buf_seq ||
 	     (tcb->flags & TF_FIN_QUEUED && !(tcb->flags & TF_FIN_SENT))) &&
 	    tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PERSIST] == TS_NEVER) {

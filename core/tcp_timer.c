@@ -222,7 +222,7 @@ static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
 	int limit = (int)eng->sysctl.tcp_retries2[0];
 	uint64_t t;
 
-	if (tcb->snd_wnd != 0 || tcb->snd_nxt != tcb->snd_una)
+	if (tcb->snd_nxt != tcb->snd_una || tcb->snd_max != tcb->snd_una)
 		return 0;
 	if (tcb->flags & TF_ORPHAN)
 		limit = orphan_retries(tcb);
@@ -230,6 +230,23 @@ static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
 		eng->stats.TcpExtTCPAbortOnTimeout++;
 		ts_tcp_done(tcb, ETIMEDOUT);
 		return 1;
+	}
+	if (tcb->snd_wnd > 0) {
+		/* Linux tcp_write_wakeup: a window too small for the sender's
+		 * SWS rule gets what fits, which brings a fresh ACK. */
+		uint32_t avail = (uint32_t)ts_ringbuf_len(&tcb->snd) -
+				 (tcb->snd_nxt - tcb->snd_buf_seq);
+		uint32_t n = tcb->snd_wnd < ts_tcb_eff_mss(tcb) ? tcb->snd_wnd : ts_tcb_eff_mss(tcb);
+
+		if (n > avail)
+			n = avail;
+		if (n > 0) {
+			ts_tcp_xmit(tcb, TH_ACK | (n == avail ? TH_PSH : 0), tcb->snd_nxt, n, now);
+			tcb->snd_nxt += n;
+			tcb->snd_max = tcb->snd_nxt;
+			ts_tcp_rexmt_arm(tcb, now);
+			return 0;
+		}
 	}
 	ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
 	eng->stats.TcpExtTCPWinProbe++;

@@ -376,6 +376,29 @@ static void test_established_zero_window_persist_probes(void **state)
 	seg_flush(h);
 }
 
+/* A window smaller than a segment with nothing in flight (the window
+ * update was lost): Linux's probe timer sends what fits. */
+static void test_established_small_window_probe_sends_what_fits(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0;
+
+	fill_big();
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 500, NULL, NULL, 0);
+	t0 = h->now;
+	assert_int_equal(ts_tcp_send(t, big, 2000, h->now), 2000);
+	seg_expect_none(h); /* sender SWS: 500 < half of 65535 */
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, t->rto);
+	seg_expect_data(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535, 500);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 501, 65535, NULL, NULL, 0);
+	seg_expect_data(h, TH_ACK, h->iss + 501, PEER_ISS + 1, 65535, 1460);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1961, PEER_ISS + 1, 65535, 40);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 /* --- keepalive ---------------------------------------------------------------- */
 
 static void test_established_keepalive_probes_then_reset(void **state)
@@ -772,6 +795,7 @@ int main(void)
 		TW(test_established_three_dupacks_fast_retransmit),
 		T(test_established_zero_window_persist_probes),
 		TW(test_established_zero_window_persist_probes),
+		T(test_established_small_window_probe_sends_what_fits),
 		T(test_established_keepalive_probes_then_reset),
 		T(test_established_keepalive_answered_keeps_connection),
 		TO(test_syn_options_negotiated),
