@@ -777,6 +777,131 @@ static void test_info_reports_state_and_timer(void **state)
 	seg_flush(h);
 }
 
+
+/* Lost ACK in CLOSING: our FIN is retransmitted until the peer ACKs it. */
+static void test_closing_lost_ack_retransmits_fin(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_closing(h);
+	uint64_t t0 = h->now;
+
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, t->rto / 2);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 2, -1);
+	seg_in(h, TH_ACK, PEER_ISS + 2, h->iss + 2, 65535, NULL, NULL, 0);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	ts_tcp_close(t, h->now);
+	th_advance(h, 60 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
+/* tcp_orphan_retries = 2: Linux's budget is (2^3 - 1) x 200 ms = 1.4 s. */
+static void test_fin_wait_1_orphan_retries_2(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t;
+	uint64_t t0;
+	int n = 0;
+
+	h->eng.sysctl.tcp_orphan_retries[0] = 2;
+	t = tcb_established(h);
+	t0 = h->now;
+	ts_tcp_close(t, h->now);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	while (ts_tcp_live() > h->tcb0 && h->now - t0 < 100 * S) {
+		th_next(h, t0 + 100 * S);
+		while (seg_pop(h))
+			n++;
+	}
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	/* Retransmissions at 0.2, 0.6 (and the timeout at 1.4 s). */
+	assert_int_equal(n, 2);
+	assert_true(h->now - t0 >= 1400 * MS && h->now - t0 < 1500 * MS);
+}
+
+/* The urgent pointer is parsed and recorded; the data stays in line. */
+static void test_established_urgent_pointer_recorded(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_tcp_hdr th;
+	struct pktbuf *pkt = ts_pkt_alloc(4);
+	uint8_t *p;
+	char buf[8];
+
+	memset(&th, 0, sizeof(th));
+	th.sport = TH_PPORT;
+	th.dport = TH_LPORT;
+	th.seq = PEER_ISS + 1;
+	th.ack = h->iss + 1;
+	th.flags = TH_ACK | TH_URG | TH_PSH;
+	th.win = 65535;
+	th.urp = 3;
+	memcpy(ts_pkt_put(pkt, 4), "abcd", 4);
+	p = ts_pkt_push(pkt, TS_TCP_HLEN);
+	ts_tcp_build(p, &th);
+	ts_put16(p + 16, ts_tcp_csum(TH_PEER, TH_LOCAL, p, pkt->len));
+	pkt->ip_src = TH_PEER;
+	pkt->ip_dst = TH_LOCAL;
+	ts_tcp_input(&h->eng, pkt);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 5, -1);
+	assert_int_equal(t->rcv_up, PEER_ISS + 4);
+	assert_int_equal(ts_tcp_recv(t, buf, sizeof(buf), h->now), 4);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* A bad checksum is dropped and counted, nothing answered. */
+static void test_bad_checksum_dropped(void **state)
+{
+	struct th *h = *state;
+	struct pktbuf *pkt = ts_pkt_alloc(0);
+	struct ts_tcp_hdr th;
+	uint8_t *p;
+
+	memset(&th, 0, sizeof(th));
+	th.sport = TH_PPORT;
+	th.dport = TH_LPORT;
+	th.flags = TH_SYN;
+	p = ts_pkt_push(pkt, TS_TCP_HLEN);
+	ts_tcp_build(p, &th);
+	ts_put16(p + 16, 0x1234);
+	pkt->ip_src = TH_PEER;
+	pkt->ip_dst = TH_LOCAL;
+	ts_tcp_input(&h->eng, pkt);
+	seg_expect_none(h);
+	assert_int_equal(h->eng.stats.TcpInCsumErrors, 1);
+	assert_int_equal(h->eng.stats.TcpInErrs, 1);
+}
+
+/* Linux: a SYN with a newer timestamp may reuse a TIME-WAIT pair even
+ * below RCV.NXT; an older timestamp is PAWS-rejected. */
+static void test_time_wait_syn_newer_timestamp_reuses(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_accepted(h);
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+
+	ts_tcp_close(t, h->now);
+	assert_true(seg_pop(h)); /* our FIN */
+	o.ts_val = h->peer_tsval + 1;
+	o.ts_ecr = h->last.th.opt.ts_val;
+	seg_in(h, TH_FIN | TH_ACK, PEER_ISS + 1, h->iss + 2, 1024, &o, NULL, 0);
+	assert_true(seg_pop(h));
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	o.ts_val = h->peer_tsval - 100;
+	seg_in(h, TH_SYN, PEER_ISS - 50, 0, 65535, &o, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 2, -1);
+	assert_int_equal(h->eng.stats.TcpExtPAWSEstab, 1);
+	o.ts_val = h->peer_tsval + 1000;
+	seg_in(h, TH_SYN, PEER_ISS - 50, 0, 65535, &o, NULL, 0);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.flags, TH_SYN | TH_ACK);
+	assert_int_equal(h->last.th.ack, PEER_ISS - 49);
+	ts_tcp_close(h->listener, h->now);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -833,6 +958,12 @@ int main(void)
 		TW(test_time_wait_new_syn_reuses_tuple),
 		T(test_challenge_ack_global_limit),
 		T(test_info_reports_state_and_timer),
+		T(test_closing_lost_ack_retransmits_fin),
+		T(test_fin_wait_1_orphan_retries_2),
+		T(test_established_urgent_pointer_recorded),
+		TW(test_established_urgent_pointer_recorded),
+		T(test_bad_checksum_dropped),
+		TO(test_time_wait_syn_newer_timestamp_reuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
