@@ -796,9 +796,9 @@ int ts_shim_setsockopt(int fd, struct ts_shim_sock *s, int level, int name, cons
 	m.level = level;
 	m.name = name;
 	m.n = (uint16_t)(len > TS_CHAN_MAX_OPT ? TS_CHAN_MAX_OPT : len);
-	/* Linux reads the value only for options that exist; an unknown
-	 * option with a bad pointer is ENOPROTOOPT, so a failed copy is
-	 * reported only if the engine wants the bytes: send a marker. */
+	/* A bad value pointer is EFAULT, as Linux's copy_from_sockptr.
+	 * (Linux checks the option name first, so an unknown option with a
+	 * bad pointer is ENOPROTOOPT there and EFAULT here.) */
 	r = ts_shim_copy_in(m.opt, val, m.n);
 	if (r < 0)
 		return r;
