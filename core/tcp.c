@@ -174,16 +174,27 @@ int ts_tcp_init_buffers(struct ts_tcb *tcb)
 	int r;
 
 	if (tcb->snd.size == 0) {
-		r = ts_ringbuf_init(&tcb->snd, pow2_at_least((uint64_t)sc->tcp_wmem[1]));
+		r = ts_ringbuf_init(&tcb->snd, tcb->snd_want ? tcb->snd_want
+							     : pow2_at_least((uint64_t)sc->tcp_wmem[1]));
 		if (r < 0)
 			return r;
 	}
 	if (tcb->rcv.size == 0) {
-		r = ts_ringbuf_init(&tcb->rcv, pow2_at_least((uint64_t)sc->tcp_rmem[1]));
+		r = ts_ringbuf_init(&tcb->rcv, tcb->rcv_want ? tcb->rcv_want
+							     : pow2_at_least((uint64_t)sc->tcp_rmem[1]));
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+uint32_t ts_tcb_rcvbuf(const struct ts_tcb *tcb)
+{
+	if (tcb->rcv.size)
+		return tcb->rcv.size;
+	if (tcb->rcv_want)
+		return tcb->rcv_want;
+	return pow2_at_least((uint64_t)tcb->eng->sysctl.tcp_rmem[1]);
 }
 
 void ts_tcp_set_state(struct ts_tcb *tcb, int state)
@@ -205,13 +216,16 @@ uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr)
 
 /* RFC 7323 2.2 / Linux tcp_select_initial_window: the smallest shift that
  * lets the largest receive buffer be advertised. */
-uint8_t ts_tcp_choose_wscale(struct ts_engine *eng)
+uint8_t ts_tcp_choose_wscale(struct ts_engine *eng, uint32_t bufsize)
 {
 	int64_t space = eng->sysctl.tcp_rmem[2];
 	uint8_t ws = 0;
 
 	if (eng->sysctl.rmem_max[0] > space)
 		space = eng->sysctl.rmem_max[0];
+	/* tapsock lets SO_RCVBUF exceed rmem_max: make sure it fits. */
+	if ((int64_t)bufsize > space)
+		space = bufsize;
 	while (ws < TS_TCP_MAX_WSCALE && (space >> ws) > 65535)
 		ws++;
 	return ws;
@@ -463,7 +477,7 @@ int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t no
 	tcb->adv_mss = ts_tcp_mss_for(eng, addr);
 	if (tcb->user_mss && tcb->user_mss < tcb->adv_mss)
 		tcb->adv_mss = tcb->user_mss;
-	tcb->rcv_wscale = eng->sysctl.tcp_window_scaling[0] ? ts_tcp_choose_wscale(eng) : 0;
+	tcb->rcv_wscale = eng->sysctl.tcp_window_scaling[0] ? ts_tcp_choose_wscale(eng, ts_tcb_rcvbuf(tcb)) : 0;
 	tcb->iss = ts_tcb_isn(tcp, &tcb->key, now);
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->iss;
@@ -542,6 +556,8 @@ ssize_t ts_tcp_send(struct ts_tcb *tcb, const void *data, size_t len, uint64_t n
 	case TCPS_SYN_RECEIVED:
 		return -EAGAIN;
 	case TCPS_CLOSED:
+		/* Linux: after a reset or a completed close, EPIPE. */
+		return tcb->key.raddr != 0 ? -EPIPE : -ENOTCONN;
 	case TCPS_LISTEN:
 		return -ENOTCONN;
 	default:
@@ -775,8 +791,14 @@ int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value)
 		struct ts_ringbuf *rb = opt == TS_TCP_SNDBUF ? &tcb->snd : &tcb->rcv;
 		uint32_t sz = pow2_at_least(value < 0 ? 0 : (uint64_t)value);
 
-		if (rb->size == 0)
-			return ts_ringbuf_init(rb, sz);
+		if (rb->size == 0) {
+			/* Allocated at connect / when the handshake completes. */
+			if (opt == TS_TCP_SNDBUF)
+				tcb->snd_want = sz;
+			else
+				tcb->rcv_want = sz;
+			return 0;
+		}
 		if (sz < ts_ringbuf_len(rb) || !ts_asm_empty(&tcb->ooo))
 			return 0; /* keep the current ring */
 		return ts_ringbuf_resize(rb, sz);
@@ -854,12 +876,12 @@ int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value)
 								 : 536;
 		return 0;
 	case TS_TCP_SNDBUF:
-		*value = tcb->snd.size ? (int)tcb->snd.size
-				       : (int)pow2_at_least((uint64_t)tcb->eng->sysctl.tcp_wmem[1]);
+		*value = tcb->snd.size	  ? (int)tcb->snd.size
+			 : tcb->snd_want ? (int)tcb->snd_want
+					 : (int)pow2_at_least((uint64_t)tcb->eng->sysctl.tcp_wmem[1]);
 		return 0;
 	case TS_TCP_RCVBUF:
-		*value = tcb->rcv.size ? (int)tcb->rcv.size
-				       : (int)pow2_at_least((uint64_t)tcb->eng->sysctl.tcp_rmem[1]);
+		*value = (int)ts_tcb_rcvbuf(tcb);
 		return 0;
 	case TS_TCP_SYNCNT:
 		*value = tcb->syn_retries ? tcb->syn_retries

@@ -169,6 +169,9 @@ struct ts_tcb {
 	 * the receive ring in the assembler (assembler.h). */
 	struct ts_ringbuf snd, rcv;	/* snd head = snd_buf_seq */
 	struct ts_assembler ooo;	/* base = rcv_nxt */
+	/* Ring sizes to allocate when the connection is established (a
+	 * half-open child keeps no buffers: SYN floods cost no memory). */
+	uint32_t snd_want, rcv_want;
 	uint32_t rcv_fin_seq;		/* TF_OOO_FIN: where the FIN is */
 
 	/* Delayed ACK (Linux icsk_ack). */
@@ -309,6 +312,8 @@ struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16
 void ts_tcp_done(struct ts_tcb *tcb, int err);
 void ts_tcp_set_state(struct ts_tcb *tcb, int state);
 int ts_tcp_init_buffers(struct ts_tcb *tcb);
+/* Receive buffer size, allocated or to be allocated. */
+uint32_t ts_tcb_rcvbuf(const struct ts_tcb *tcb);
 uint32_t ts_tcb_isn(struct ts_tcp *tcp, const struct ts_tcp_key *k, uint64_t now);
 uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr);
 /* Starts congestion control once the MSS is known. */
@@ -317,7 +322,8 @@ void ts_tcb_cc_start(struct ts_tcb *tcb, uint64_t now);
 uint32_t ts_tcb_cwnd(const struct ts_tcb *tcb);
 /* Payload bytes per segment (MSS less the options every segment has). */
 uint32_t ts_tcb_eff_mss(const struct ts_tcb *tcb);
-uint8_t ts_tcp_choose_wscale(struct ts_engine *eng);
+/* The window scale for a receive buffer of bufsize bytes. */
+uint8_t ts_tcp_choose_wscale(struct ts_engine *eng, uint32_t bufsize);
 
 /* tcp_out.c */
 /* Sends whatever the windows, Nagle and the flags allow. */

@@ -46,7 +46,7 @@ static void syn_options(struct ts_tcb *tcb, const struct tcp_seg *seg, int activ
 		/* RFC 7323 2.3: a shift above 14 is used as 14. */
 		tcb->snd_wscale = o->wscale > TS_TCP_MAX_WSCALE ? TS_TCP_MAX_WSCALE : o->wscale;
 		if (!active)
-			tcb->rcv_wscale = ts_tcp_choose_wscale(tcb->eng);
+			tcb->rcv_wscale = ts_tcp_choose_wscale(tcb->eng, ts_tcb_rcvbuf(tcb));
 	} else {
 		tcb->flags &= ~TF_WS;
 		tcb->snd_wscale = 0;
@@ -91,12 +91,9 @@ static struct ts_tcb *child_alloc(struct ts_tcp *tcp, struct ts_tcb *l,
 	c->linger_secs = l->linger_secs;
 	c->user_mss = l->user_mss;
 	c->cc_algo = l->cc_algo;
-	if ((l->snd.size && ts_ringbuf_init(&c->snd, l->snd.size) < 0) ||
-	    (l->rcv.size && ts_ringbuf_init(&c->rcv, l->rcv.size) < 0) ||
-	    ts_tcp_init_buffers(c) < 0) {
-		ts_tcb_free(c);
-		return NULL;
-	}
+	/* The rings come when the handshake completes (ack_input). */
+	c->snd_want = l->snd_want;
+	c->rcv_want = l->rcv_want;
 	c->created = seg->now;
 	c->last_rcv = seg->now;
 	c->adv_mss = ts_tcp_mss_for(eng, c->key.raddr);
@@ -211,7 +208,7 @@ static int cookie_ack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg)
 	if (so.wscale_ok) {
 		c->flags |= TF_WS;
 		c->snd_wscale = so.snd_wscale;
-		c->rcv_wscale = ts_tcp_choose_wscale(eng);
+		c->rcv_wscale = ts_tcp_choose_wscale(eng, ts_tcb_rcvbuf(c));
 	}
 	c->snd_wl1 = th->seq - 1; /* so this ACK's window is taken */
 	c->snd_wl2 = c->iss;
@@ -623,6 +620,10 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 				ts_tcp_done(tcb, ECONNRESET);
 			}
 			return 0;
+		}
+		if (ts_tcp_init_buffers(tcb) < 0) {
+			eng->stats.TcpExtListenDrops++;
+			return 0; /* no memory now; the SYN-ACK timer retries */
 		}
 		tcb->state = TCPS_ESTABLISHED;
 		tcb->snd_una = tcb->iss + 1;

@@ -21,10 +21,11 @@ uint32_t ts_tcp_tsval(const struct ts_tcb *tcb, uint64_t now)
 
 uint32_t ts_tcp_select_window(struct ts_tcb *tcb)
 {
-	uint32_t space = (uint32_t)ts_ringbuf_space(&tcb->rcv);
+	/* A half-open child has no ring yet: offer what it will have. */
+	uint32_t space = tcb->rcv.size ? (uint32_t)ts_ringbuf_space(&tcb->rcv) : ts_tcb_rcvbuf(tcb);
 	uint32_t cur = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
 	uint32_t maxwin = 65535u << tcb->rcv_wscale;
-	uint32_t half = (uint32_t)tcb->rcv.size / 2;
+	uint32_t half = ts_tcb_rcvbuf(tcb) / 2;
 	uint32_t mss = tcb->rcv_mss ? tcb->rcv_mss : 536;
 
 	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): do not move the right

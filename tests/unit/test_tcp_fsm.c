@@ -902,6 +902,38 @@ static void test_time_wait_syn_newer_timestamp_reuses(void **state)
 	assert_int_equal(ts_tcp_live(), h->tcb0);
 }
 
+
+/* A half-open connection holds no buffers (SYN floods cost no ring
+ * memory); they appear with the third ACK.  After a reset, the error is
+ * reported once, then reads give EOF and writes EPIPE (Linux). */
+static void test_syn_received_child_has_no_rings_until_established(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcp_key k = {TH_LOCAL, TH_PEER, TH_LPORT, TH_PPORT};
+	struct ts_tcb *c;
+	char b[4];
+	int err;
+
+	tcb_listen(h, 4);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	c = ts_tcb_lookup(ts_tcp_of(&h->eng), &k);
+	assert_non_null(c);
+	assert_int_equal(c->rcv.size, 0);
+	assert_int_equal(c->snd.size, 0);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(c->rcv.size, 131072);
+	assert_int_equal(c->snd.size, 16384);
+	c = ts_tcp_accept(h->listener, &th_cb, h, &err);
+	seg_in(h, TH_RST, PEER_ISS + 1, 0, 0, NULL, NULL, 0);
+	assert_int_equal(ts_tcp_recv(c, b, sizeof(b), h->now), -ECONNRESET);
+	assert_int_equal(ts_tcp_recv(c, b, sizeof(b), h->now), 0);
+	assert_int_equal(ts_tcp_send(c, "x", 1, h->now), -EPIPE);
+	ts_tcp_close(c, h->now);
+	ts_tcp_close(h->listener, h->now);
+	seg_expect_none(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -964,6 +996,7 @@ int main(void)
 		TW(test_established_urgent_pointer_recorded),
 		T(test_bad_checksum_dropped),
 		TO(test_time_wait_syn_newer_timestamp_reuses),
+		T(test_syn_received_child_has_no_rings_until_established),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
