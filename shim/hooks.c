@@ -544,6 +544,25 @@ TS_EXPORT int close(int fd)
 	return (int)ret(SHIM(ts_shim_close(fd)));
 }
 
+TS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	ts_real_init();
+	if (in_shim)
+		return ts_real.close_range(first, last, flags);
+	return (int)ret(SHIM(ts_shim_close_range(first, last, flags)));
+}
+
+TS_EXPORT void closefrom(int lowfd)
+{
+	ts_real_init();
+	if (lowfd < 0)
+		lowfd = 0;
+	/* glibc's closefrom calls close_range internally, past our hook. */
+	in_shim = 1;
+	ts_shim_close_range((unsigned)lowfd, ~0u, 0);
+	in_shim = 0;
+}
+
 TS_EXPORT int dup(int fd)
 {
 	int r;

@@ -47,6 +47,7 @@ static void real_resolve(void)
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(dup3);
+	RESOLVE(close_range);
 	if (ts_real.fcntl64 == NULL)
 		ts_real.fcntl64 = ts_real.fcntl;
 }

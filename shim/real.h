@@ -44,6 +44,7 @@ struct ts_real {
 	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
+	int (*close_range)(unsigned int, unsigned int, int);
 };
 
 extern struct ts_real ts_real;

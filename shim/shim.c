@@ -365,6 +365,17 @@ static int ctl_open_locked(void)
 	return 0;
 }
 
+/* Is ctl_fd still our connection (an AF_UNIX SEQPACKET socket)? */
+static int ctl_fd_alive(void)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (ctl_fd < 0 || ts_real.getsockopt(ctl_fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0)
+		return 0;
+	return v == SOCK_SEQPACKET;
+}
+
 /* A socket op: body from m, socket named by fd (or -1), reply into rep
  * (may be NULL), a received fd into *rfd (may be NULL). */
 static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
@@ -382,6 +393,14 @@ static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
 	r = ctl_open_locked();
 	if (r == 0)
 		r = call_locked(op, body, w.len, fd, rbody, &rlen, rfd);
+	if (r == -EBADF && !ctl_fd_alive()) {
+		/* The program closed our connection behind our back (a raw
+		 * close_range, say): forget the number, open a new one. */
+		__atomic_store_n(&ctl_fd, -1, __ATOMIC_RELAXED);
+		r = ctl_open_locked();
+		if (r == 0)
+			r = call_locked(op, body, w.len, fd, rbody, &rlen, rfd);
+	}
 	pthread_mutex_unlock(&ctl_lock);
 	if (r == 0 && rep != NULL)
 		r = ts_ctl_sock_rep_decode(rbody, rlen, rep) < 0 ? -EIO : 0;
@@ -844,6 +863,42 @@ int ts_shim_close(int fd)
 		pthread_mutex_unlock(&tab_lock);
 	}
 	return ts_real.close(fd) < 0 ? -errno : 0;
+}
+
+static int do_close_range(unsigned first, unsigned last, int flags)
+{
+	if (first > last)
+		return 0;
+	if (ts_real.close_range != NULL)
+		return ts_real.close_range(first, last, flags) < 0 ? -errno : 0;
+	if (flags != 0)
+		return -ENOSYS;
+	for (unsigned fd = first; fd <= last && fd < (unsigned)TS_SHIM_MAX_FD; fd++)
+		ts_real.close((int)fd);
+	return 0;
+}
+
+int ts_shim_close_range(unsigned first, unsigned last, int flags)
+{
+	int ctl = __atomic_load_n(&ctl_fd, __ATOMIC_RELAXED);
+	int r;
+
+	if (first > last)
+		return -EINVAL;
+	/* CLOSE_RANGE_CLOEXEC only marks fds: ours is CLOEXEC already. */
+	if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+		pthread_mutex_lock(&tab_lock);
+		for (unsigned fd = first; fd <= last && fd < (unsigned)TS_SHIM_MAX_FD; fd++)
+			if (fdtab[fd] != NULL)
+				tab_set_locked((int)fd, NULL);
+		pthread_mutex_unlock(&tab_lock);
+	}
+	if (ctl < 0 || (unsigned)ctl < first || (unsigned)ctl > last)
+		return do_close_range(first, last, flags);
+	r = (unsigned)ctl > first ? do_close_range(first, (unsigned)ctl - 1, flags) : 0;
+	if (r == 0 && (unsigned)ctl < last)
+		r = do_close_range((unsigned)ctl + 1, last, flags);
+	return r;
 }
 
 void ts_shim_dup_done(int oldfd, int newfd)

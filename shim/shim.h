@@ -72,6 +72,9 @@ int ts_shim_setsockopt(int fd, struct ts_shim_sock *s, int level, int name, cons
 		       socklen_t len);
 int ts_shim_fionread(int fd, struct ts_shim_sock *s, int *out);
 int ts_shim_close(int fd);
+/* close_range(2) that spares the control connection and forgets the
+ * engine sockets it closes.  flags as close_range. */
+int ts_shim_close_range(unsigned first, unsigned last, int flags);
 /* After a successful dup of oldfd to newfd (dup, dup2, dup3, F_DUPFD):
  * newfd now names the same socket (and no longer whatever it named). */
 void ts_shim_dup_done(int oldfd, int newfd);
