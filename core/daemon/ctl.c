@@ -23,11 +23,14 @@
 #define CTL_ACCEPTS_PER_WAKEUP 32	/* bounded work per loop iteration */
 #define CTL_MSGS_PER_WAKEUP 16
 #define CTL_MAX_CLOSE_HOOKS 8
+#define CTL_BACKOFF_MS 100		/* accept paused after EMFILE */
 
 struct ts_ctl_server {
 	struct ts_daemon *d;
 	int fd;
 	uv_poll_t poll;
+	uv_timer_t backoff;		/* accept paused: out of descriptors */
+	int handles;			/* open while shutting down */
 	char path[108];
 	struct ts_ctl_conn *conns;
 	int nconns;
@@ -63,6 +66,11 @@ int ts_ctl_on_close(ts_ctl_close_hook fn)
 int ts_ctl_conn_count(const struct ts_daemon *d)
 {
 	return d->ctl != NULL ? d->ctl->nconns : 0;
+}
+
+int ts_ctl_accepting(const struct ts_daemon *d)
+{
+	return d->ctl != NULL && uv_is_active((const uv_handle_t *)&d->ctl->poll);
 }
 
 int ts_ctl_probe(const char *path, char *err, size_t errlen)
@@ -243,6 +251,15 @@ static void conn_cb(uv_poll_t *h, int status, int events)
 	}
 }
 
+static void accept_cb(uv_poll_t *h, int status, int events);
+
+static void backoff_cb(uv_timer_t *t)
+{
+	struct ts_ctl_server *s = t->data;
+
+	uv_poll_start(&s->poll, UV_READABLE, accept_cb);
+}
+
 static void accept_cb(uv_poll_t *h, int status, int events)
 {
 	struct ts_ctl_server *s = h->data;
@@ -257,9 +274,19 @@ static void accept_cb(uv_poll_t *h, int status, int events)
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The pending connection keeps the listener
+				 * readable: pause accepting for a moment
+				 * rather than spin on the error. */
+				ts_log("ctl: accept: %s; pausing new connections for %d ms",
+				       strerror(errno), CTL_BACKOFF_MS);
+				uv_poll_stop(&s->poll);
+				uv_timer_start(&s->backoff, backoff_cb, CTL_BACKOFF_MS, 0);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				   errno != ECONNABORTED) {
 				ts_log("ctl: accept: %s", strerror(errno));
+			}
 			return;
 		}
 		if (s->nconns >= CTL_MAX_CONNS) {
@@ -347,6 +374,8 @@ int ts_ctl_listen(struct ts_daemon *d, const char *path, char *err, size_t errle
 		goto fail;
 	}
 	s->poll.data = s;
+	uv_timer_init(d->loop, &s->backoff);
+	s->backoff.data = s;
 	uv_poll_start(&s->poll, UV_READABLE, accept_cb);
 	d->ctl = s;
 	return 0;
@@ -356,10 +385,14 @@ fail:
 	return r;
 }
 
+/* The listener has two handles; whichever close callback runs last
+ * (libuv does not promise an order) frees the server. */
 static void server_free_cb(uv_handle_t *h)
 {
 	struct ts_ctl_server *s = h->data;
 
+	if (--s->handles > 0)
+		return;
 	close(s->fd);
 	free(s);
 }
@@ -373,6 +406,9 @@ void ts_ctl_shutdown(struct ts_daemon *d)
 	while (s->conns != NULL)
 		conn_close(s->conns, NULL);
 	unlink(s->path);
+	s->handles = 2;
+	uv_timer_stop(&s->backoff);
+	uv_close((uv_handle_t *)&s->backoff, server_free_cb);
 	uv_poll_stop(&s->poll);
 	uv_close((uv_handle_t *)&s->poll, server_free_cb);
 	d->ctl = NULL;

@@ -79,6 +79,8 @@ int ts_ctl_listen(struct ts_daemon *d, const char *path, char *err, size_t errle
 void ts_ctl_shutdown(struct ts_daemon *d);
 /* Number of open connections. */
 int ts_ctl_conn_count(const struct ts_daemon *d);
+/* Is the listener accepting (not paused after EMFILE)? */
+int ts_ctl_accepting(const struct ts_daemon *d);
 
 /* ctl_core.c */
 void ts_ctl_core_register(void);

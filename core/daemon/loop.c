@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "daemon.h"
 
@@ -118,7 +119,16 @@ static void signal_cb(uv_signal_t *s, int signum)
 
 int ts_daemon_loop_init(struct ts_daemon *d)
 {
+	struct rlimit rl;
 	int r;
+
+	/* Every engine socket costs the daemon a descriptor (its data
+	 * channel) and every client a control connection: take the whole
+	 * hard limit, as servers do. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	uv_timer_init(d->loop, &d->timer);
 	d->timer.data = d;

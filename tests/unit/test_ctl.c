@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -375,6 +376,40 @@ static void test_fds_taken_kept_others_closed_reply_fds_sent(void **state)
 	pump(f);
 }
 
+/* Out of descriptors: accept pauses (no busy loop) and resumes once
+ * descriptors are back, and the waiting client is then served. */
+static void test_accept_emfile_pauses_then_resumes(void **state)
+{
+	struct fixture *f = *state;
+	struct rlimit old, low;
+	struct ts_ctl_hdr rep;
+	int fd = client(f), lowest;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lowest = dup(0);
+	assert_true(lowest >= 0);
+	close(lowest);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;	/* no new descriptor fits */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_true(ts_ctl_accepting(&f->d));
+	pump(f);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(ts_ctl_conn_count(&f->d), 0);
+	assert_false(ts_ctl_accepting(&f->d));	/* paused, not spinning */
+	/* The backoff timer brings accepting back. */
+	for (int i = 0; i < 100 && ts_ctl_conn_count(&f->d) == 0; i++) {
+		usleep(10000);
+		pump(f);
+	}
+	assert_int_equal(ts_ctl_conn_count(&f->d), 1);
+	assert_true(ts_ctl_accepting(&f->d));
+	assert_true(request(f, fd, TS_CTL_OP_STAT, 1, NULL, 0, &rep) > 0);
+	assert_int_equal(rep.result, 0);
+	close(fd);
+	pump(f);
+}
+
 static void test_register_refuses_taken_or_bad_ops(void **state)
 {
 	assert_int_equal(ts_ctl_register(TS_CTL_OP_HELLO, op_test_fds), -EEXIST);
@@ -431,6 +466,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sysctl_set_get_and_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fds_taken_kept_others_closed_reply_fds_sent,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_emfile_pauses_then_resumes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_register_refuses_taken_or_bad_ops, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_probe_tells_live_stale_and_foreign_files,
