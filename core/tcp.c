@@ -146,6 +146,18 @@ void ts_tcb_free(struct ts_tcb *tcb)
 		}
 		tcb->listener = NULL;
 	}
+	if (tcp->busy > 0) {
+		/* Inside an entry point: keep the memory until it returns. */
+		if (!tcb->zombie) {
+			tcb->zombie = 1;
+			tcb->cb = NULL;
+			tcb->state = TCPS_CLOSED;
+			ts_tcp_timers_stop(tcb);
+			tcb->zombie_next = tcp->zombies;
+			tcp->zombies = tcb;
+		}
+		return;
+	}
 	if (tcb->all_prev != NULL)
 		tcb->all_prev->all_next = tcb->all_next;
 	else
@@ -253,6 +265,23 @@ void ts_tcp_done(struct ts_tcb *tcb, int err)
 	}
 }
 
+void ts_tcp_enter(struct ts_tcp *tcp)
+{
+	tcp->busy++;
+}
+
+void ts_tcp_leave(struct ts_tcp *tcp)
+{
+	if (--tcp->busy > 0)
+		return;
+	while (tcp->zombies != NULL) {
+		struct ts_tcb *z = tcp->zombies;
+
+		tcp->zombies = z->zombie_next;
+		ts_tcb_free(z);
+	}
+}
+
 /* --- layer setup ------------------------------------------------------- */
 
 static uint64_t l4_poll(struct ts_engine *eng, uint64_t now)
@@ -286,6 +315,8 @@ void ts_tcp_destroy(struct ts_engine *eng)
 
 	if (tcp == NULL)
 		return;
+	tcp->busy = 0;
+	tcp->zombies = NULL;
 	while (tcp->all != NULL) {
 		tcp->all->listener = NULL;
 		ts_tcb_free(tcp->all);

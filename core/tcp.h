@@ -124,6 +124,8 @@ struct ts_tcb {
 	uint64_t lkey;			/* laddr << 16 | lport */
 	struct ts_tcb *all_next, *all_prev; /* every TCB */
 	int hashed, listen_hashed;
+	int zombie;			/* freed inside an entry point; reaped after */
+	struct ts_tcb *zombie_next;
 	int state;
 	uint32_t flags;
 
@@ -237,6 +239,11 @@ struct ts_tcp {
 	/* Linux's global challenge-ACK budget (RFC 5961 7). */
 	uint64_t challenge_stamp;	/* second of the current budget */
 	uint32_t challenge_count;
+	/* Entry points (input, poll, ICMP) nest busy; a TCB freed while busy
+	 * (a callback closing a socket) becomes a zombie, reaped when the
+	 * outermost entry point returns, so no caller touches freed memory. */
+	int busy;
+	struct ts_tcb *zombies;
 	/* Output: ts_ip_output; tests replace it to capture segments. */
 	int (*output)(struct ts_engine *eng, struct pktbuf *pkt,
 		      const struct ts_ip_out *o);
@@ -303,7 +310,10 @@ struct tcp_seg {
 
 /* tcp.c */
 struct ts_tcb *ts_tcb_alloc(struct ts_engine *eng);
+/* Unhashes tcb at once; frees it now, or after the current entry point. */
 void ts_tcb_free(struct ts_tcb *tcb);
+void ts_tcp_enter(struct ts_tcp *tcp);
+void ts_tcp_leave(struct ts_tcp *tcp);
 int ts_tcb_hash(struct ts_tcb *tcb);
 struct ts_tcb *ts_tcb_lookup(struct ts_tcp *tcp, const struct ts_tcp_key *k);
 struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport);

@@ -640,9 +640,11 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		ts_tcp_keepalive_reset(tcb, now);
 		if (tcb->flags & TF_PASSIVE) {
 			child_established(tcb);
+			if (tcb->zombie)
+				return 0; /* on_accept closed the listener */
 		} else if (tcb->cb != NULL && tcb->cb->on_established != NULL) {
 			tcb->cb->on_established(tcb, tcb->user);
-			if (tcb->state != TCPS_ESTABLISHED)
+			if (tcb->state != TCPS_ESTABLISHED || tcb->zombie)
 				return 0;
 		}
 	}
@@ -733,7 +735,7 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		if (tcb->cb != NULL && tcb->cb->on_writable != NULL &&
 		    ts_ringbuf_space(&tcb->snd) > before && !(tcb->flags & TF_FIN_QUEUED))
 			tcb->cb->on_writable(tcb, tcb->user);
-		if (tcb->state == TCPS_CLOSED)
+		if (tcb->state == TCPS_CLOSED || tcb->zombie)
 			return 0;
 	}
 	/* Window update (RFC 9293 3.10.7.4): from a newer segment only. */
@@ -898,7 +900,7 @@ static int fin_input(struct ts_tcb *tcb, struct tcp_seg *seg, int fin_acked)
 		break;
 	}
 	notify_readable(tcb);
-	return tcb->state != TCPS_CLOSED;
+	return tcb->state != TCPS_CLOSED && !tcb->zombie;
 }
 
 static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
@@ -1071,6 +1073,8 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 				return;
 			}
 			data_input(tcb, seg);
+			if (tcb->zombie)
+				return; /* on_readable closed it */
 			break;
 		default:
 			/* CLOSE-WAIT, CLOSING, LAST-ACK: the peer sent a FIN
@@ -1151,10 +1155,14 @@ int ts_tcp_input(struct ts_engine *eng, struct pktbuf *pkt)
 	seg.data = pkt->data + seg.th.doff;
 	seg.len = (uint32_t)(pkt->len - seg.th.doff);
 	seg.now = eng->now;
+	ts_tcp_enter(tcp);
 	ts_tcp_segment(tcp, &seg);
+	ts_tcp_leave(tcp);
 	ts_pkt_free(pkt);
 	return 0;
 }
+
+static void icmp_error_tcb(struct ts_tcb *tcb, const struct ts_icmp_err *e, uint32_t seq);
 
 void ts_tcp_icmp_error(struct ts_engine *eng, const struct ts_icmp_err *e)
 {
@@ -1173,6 +1181,15 @@ void ts_tcp_icmp_error(struct ts_engine *eng, const struct ts_icmp_err *e)
 	tcb = ts_tcb_lookup(tcp, &k);
 	if (tcb == NULL || tcb->state == TCPS_TIME_WAIT)
 		return;
+	ts_tcp_enter(tcp);
+	icmp_error_tcb(tcb, e, seq);
+	ts_tcp_leave(tcp);
+}
+
+static void icmp_error_tcb(struct ts_tcb *tcb, const struct ts_icmp_err *e, uint32_t seq)
+{
+	struct ts_engine *eng = tcb->eng;
+
 	/* RFC 5927 / Linux tcp_v4_err: only for data we have in flight. */
 	if (!SEQ_IN(seq, tcb->snd_una, tcb->snd_max + 1)) {
 		eng->stats.TcpExtOutOfWindowIcmps++;

@@ -356,14 +356,15 @@ uint64_t ts_tcp_poll(struct ts_engine *eng, uint64_t now)
 	if (tcp == NULL)
 		return TS_NEVER;
 	eng->now = now;
-	/* Timers that free other TCBs (a listener's children) never free
-	 * the next one in the list before we step to it: children are only
-	 * freed by their own timers. */
+	/* TCBs freed meanwhile (by timers or by callbacks closing other
+	 * sockets) stay in the list as zombies until ts_tcp_leave. */
+	ts_tcp_enter(tcp);
 	for (tcb = tcp->all; tcb != NULL; tcb = nx) {
 		nx = tcb->all_next;
-		if (ts_tcp_tcb_next_timer(tcb, &w) <= now)
+		if (!tcb->zombie && ts_tcp_tcb_next_timer(tcb, &w) <= now)
 			ts_tcp_run_timers(tcb, now);
 	}
+	ts_tcp_leave(tcp);
 	for (tcb = tcp->all; tcb != NULL; tcb = tcb->all_next) {
 		uint64_t t = ts_tcp_tcb_next_timer(tcb, &w);
 

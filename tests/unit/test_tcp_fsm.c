@@ -934,6 +934,47 @@ static void test_syn_received_child_has_no_rings_until_established(void **state)
 	seg_expect_none(h);
 }
 
+
+/* Callbacks may close sockets while the engine is inside an entry point:
+ * the TCB is only reaped when the entry point returns (no use after free;
+ * ASan checks it). */
+static struct th *cb_h;
+
+static void close_on_readable(struct ts_tcb *t, void *u)
+{
+	ts_tcp_close(t, cb_h->now); /* unread data: RST, freed */
+}
+
+static void close_listener_on_accept(struct ts_tcb *l, void *u)
+{
+	ts_tcp_close(l, cb_h->now);
+}
+
+static void test_callbacks_may_close_during_input(void **state)
+{
+	struct th *h = *state;
+	static const struct ts_tcp_callbacks rd = {.on_readable = close_on_readable};
+	static const struct ts_tcp_callbacks ac = {.on_accept = close_listener_on_accept};
+	struct ts_tcb *t = tcb_established(h);
+
+	cb_h = h;
+	t->cb = &rd;
+	/* Data and FIN in one segment: on_readable closes before the FIN. */
+	seg_in(h, TH_ACK | TH_FIN | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "bye", 3);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 4, 0);
+	seg_expect_none(h);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	/* on_accept closes the listener while its child is being set up. */
+	tcb_listen(h, 4);
+	h->listener->cb = &ac;
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, 0);
+	seg_expect_none(h);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -997,6 +1038,7 @@ int main(void)
 		T(test_bad_checksum_dropped),
 		TO(test_time_wait_syn_newer_timestamp_reuses),
 		T(test_syn_received_child_has_no_rings_until_established),
+		T(test_callbacks_may_close_during_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
