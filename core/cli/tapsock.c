@@ -18,7 +18,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tapsock COMMAND [ARGS]\n"
 		"  demo                          lab up, kernel pings the engine, counters, lab down\n"
-		"  lab up [NAME] [--sysctl K=V]  namespace NAME + tap0 + tapsockd (default NAME: lab)\n"
+		"  lab up [NAME] [--sysctl K=V]... [--mtu N] [--pcap FILE] [-v]\n"
+		"                                namespace NAME + tap0 + tapsockd (default NAME: lab)\n"
 		"  lab down NAME                 stop the daemon, delete the namespace\n"
 		"  lab exec NAME -- CMD...       run CMD on the kernel side of the lab\n"
 		"  lab list                      labs and their daemons\n"
