@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+struct mmsghdr;		/* <sys/socket.h> declares it only with _GNU_SOURCE */
+struct timespec;
+
 struct ts_real {
 	int (*socket)(int, int, int);
 	int (*socketpair)(int, int, int, int *);
