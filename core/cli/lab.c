@@ -509,6 +509,78 @@ int cli_lab(int argc, char **argv)
 	return 2;
 }
 
+#define DEMO_UDP_PORT "9999"
+#define DEMO_UDP_PORT_HEX ":270F "
+
+/* Is a UDP socket bound to DEMO_UDP_PORT in pid's network namespace? */
+static int udp_port_bound(pid_t pid)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/udp", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, DEMO_UDP_PORT_HEX) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* The demo's UDP step, fork/exec only: a kernel-side `nc -u -l` that
+ * exits after one datagram, and once it is bound (bounded wait), an
+ * engine-side `nc -u` through the shim sending one line.  0 if the line
+ * was sent and received. */
+static int demo_udp(const char *name, const char *self)
+{
+	char *listen[] = {"ip", "netns", "exec", (char *)name, "timeout", "5", "nc", "-n", "-v",
+			  "-u", "-l", "-W", "1", DEMO_UDP_PORT, NULL};
+	char *send[] = {(char *)self, "run", "--lab", (char *)name, "--", "timeout", "5", "nc",
+			"-u", "-w1", TS_LAB_KERNEL_ADDR, DEMO_UDP_PORT, NULL};
+	static const char line[] = "hello over UDP from the engine\n";
+	int p[2], st_l = -1, st_s = -1;
+	pid_t lp, sp;
+	uint64_t end;
+
+	fflush(stdout);
+	lp = fork();
+	if (lp < 0)
+		return -1;
+	if (lp == 0) {
+		signal(SIGINT, SIG_DFL);	/* the demo ignores them; nc must not */
+		signal(SIGTERM, SIG_DFL);
+		dup2(1, 2);	/* nc -v says who sent, on stderr */
+		execvp(listen[0], listen);
+		_exit(127);
+	}
+	end = mono_ms() + 3000;
+	while (!udp_port_bound(lp) && cli_pid_alive(lp) && mono_ms() < end)
+		sleep_ms(20);
+	if (pipe(p) == 0) {
+		if (write(p[1], line, sizeof(line) - 1) < 0)
+			st_s = -1;
+		close(p[1]);
+		sp = fork();
+		if (sp == 0) {
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			dup2(p[0], 0);
+			close(p[0]);
+			execv(send[0], send);
+			_exit(127);
+		}
+		close(p[0]);
+		if (sp > 0 && waitpid(sp, &st_s, 0) != sp)
+			st_s = -1;
+	}
+	/* The listener ends after one datagram, or by its timeout. */
+	if (waitpid(lp, &st_l, 0) != lp)
+		st_l = -1;
+	return st_s == 0 && st_l == 0 ? 0 : -1;
+}
+
 /* `tapsock demo`: a lab of its own, the kernel pinging the engine, the
  * kernel's neighbour entry for the engine, the engine's counters; the lab
  * is always removed, Ctrl-C included. */
@@ -521,7 +593,7 @@ int cli_demo(int argc, char **argv)
 	char self[PATH_MAX];
 	struct ts_ctl_hello_rep hello;
 	ssize_t sl;
-	int rc, st;
+	int rc, st, udp_ok = 0;
 
 	need_root("tapsock demo");
 	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
@@ -543,24 +615,16 @@ int cli_demo(int argc, char **argv)
 	cli_run(neigh, 0);
 	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl > 0) {
-		char script[2 * PATH_MAX + 512];
-		char *udp[] = {"sh", "-c", script, NULL};
 		char *stat[] = {self, "stat", "--lab", name, "Ip*", "Icmp*", "TsExtArp*", "Udp*",
 				NULL};
 
 		self[sl] = '\0';
 		/* UDP: unmodified nc through the shim to a kernel-side nc,
 		 * which sees the engine's address as the source. */
-		printf("\n== UDP: tapsock run -- nc -u %s 9999 (engine) -> nc -u -l 9999 (kernel "
-		       "side)\n",
-		       TS_LAB_KERNEL_ADDR);
+		printf("\n== UDP: tapsock run -- nc -u %s %s (engine) -> nc -u -l %s (kernel side)\n",
+		       TS_LAB_KERNEL_ADDR, DEMO_UDP_PORT, DEMO_UDP_PORT);
 		fflush(stdout);
-		snprintf(script, sizeof(script),
-			 "ip netns exec %s timeout 5 nc -n -v -u -l -W 1 9999 2>&1 & sleep 0.5; "
-			 "echo 'hello over UDP from the engine' | "
-			 "'%s' run --lab %s -- timeout 5 nc -u -w1 %s 9999; wait",
-			 name, self, name, TS_LAB_KERNEL_ADDR);
-		cli_run(udp, 0);
+		udp_ok = demo_udp(name, self) == 0;
 		printf("\n== engine counters: tapsock stat --lab %s Ip* Icmp* TsExtArp* Udp*\n",
 		       name);
 		fflush(stdout);
@@ -570,5 +634,7 @@ int cli_demo(int argc, char **argv)
 	st = cli_lab_down(name, 1);
 	if (rc != 0)
 		cli_err("demo: ping did not get its replies (exit %d)", rc);
-	return rc != 0 || st != 0;
+	if (!udp_ok)
+		cli_err("demo: the UDP line did not arrive");
+	return rc != 0 || !udp_ok || st != 0;
 }
