@@ -590,6 +590,171 @@ static void retransmit_head(struct ts_tcb *tcb, uint64_t now)
 		ts_sack_sent_rxt(&tcb->sb, tcb->snd_una, len);
 }
 
+/* RFC 9293 3.10.7.4 fifth check in SYN-RECEIVED: SND.UNA < SEG.ACK =<
+ * SND.NXT enters ESTABLISHED, otherwise <SEQ=SEG.ACK><CTL=RST>.  Returns
+ * 1 to go on with the segment. */
+static int syn_received_ack(struct ts_tcb *tcb, struct tcp_seg *seg, uint32_t win)
+{
+	struct ts_engine *eng = tcb->eng;
+	const struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+
+	if (!SEQ_GT(th->ack, tcb->snd_una) || SEQ_GT(th->ack, tcb->snd_max)) {
+		ts_tcp_send_reset(eng, seg);
+		return 0;
+	}
+	/* Linux tcp_check_req: with the accept queue full the ACK is dropped
+	 * (tcp_abort_on_overflow = 0: the SYN-ACK timer will try again) or
+	 * answered with a reset (= 1). */
+	if (tcb->listener != NULL && tcb->listener->accept_qlen > tcb->listener->backlog) {
+		eng->stats.TcpExtListenOverflows++;
+		eng->stats.TcpExtListenDrops++;
+		if (eng->sysctl.tcp_abort_on_overflow[0]) {
+			ts_tcp_send_reset(eng, seg);
+			ts_tcp_done(tcb, ECONNRESET);
+		}
+		return 0;
+	}
+	if (ts_tcp_init_buffers(tcb) < 0) {
+		eng->stats.TcpExtListenDrops++;
+		return 0; /* no memory now; the SYN-ACK timer retries */
+	}
+	tcb->state = TCPS_ESTABLISHED;
+	tcb->snd_una = tcb->iss + 1;
+	tcb->snd_wnd = win;
+	tcb->max_snd_wnd = win;
+	tcb->snd_wl1 = th->seq;
+	tcb->snd_wl2 = th->ack;
+	if (tcb->retransmits == 0)
+		ts_tcp_rtt_sample(tcb, now - tcb->created);
+	tcb->retransmits = 0;
+	tcb->backoff = 0;
+	ts_tcp_timer_stop(tcb, TCPT_REXMT);
+	ts_tcb_cc_start(tcb, now);
+	ts_tcp_keepalive_reset(tcb, now);
+	if (tcb->flags & TF_PASSIVE) {
+		child_established(tcb);
+		return !tcb->zombie; /* on_accept may close the listener */
+	}
+	if (tcb->cb != NULL && tcb->cb->on_established != NULL) {
+		tcb->cb->on_established(tcb, tcb->user);
+		return tcb->state == TCPS_ESTABLISHED && !tcb->zombie;
+	}
+	return 1;
+}
+
+/* An ACK above SND.UNA: free the acknowledged bytes, sample the RTT, grow
+ * or deflate cwnd, restart or stop the timer.  Returns 0 if a callback
+ * ended the connection. */
+static int new_ack(struct ts_tcb *tcb, struct tcp_seg *seg, int sack_done, int *fin_acked)
+{
+	const struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+	uint32_t ack = th->ack;
+	uint32_t acked = ack - tcb->snd_una, data_acked = acked;
+	uint32_t buflen = (uint32_t)ts_ringbuf_len(&tcb->snd);
+	uint32_t data_end = tcb->snd_buf_seq + buflen;
+	uint32_t upto = SEQ_GT(ack, data_end) ? data_end : ack;
+	size_t before = ts_ringbuf_space(&tcb->snd);
+	uint64_t rtt = 0;
+	enum ts_tcp_cc_ack r;
+
+	if (SEQ_GT(upto, tcb->snd_buf_seq)) {
+		ts_ringbuf_consume(&tcb->snd, upto - tcb->snd_buf_seq);
+		tcb->snd_buf_seq = upto;
+	}
+	if (tcb->flags & TF_FIN_SENT && SEQ_GEQ(ack, data_end + 1)) {
+		*fin_acked = 1;
+		data_acked = acked - 1;
+	}
+	tcb->snd_una = ack;
+	if (SEQ_LT(tcb->snd_nxt, tcb->snd_una))
+		tcb->snd_nxt = tcb->snd_una;
+	/* RTT (RFC 6298 3, Karn): from the timed segment, else, as Linux,
+	 * from the echoed timestamp (RFC 7323 4.1). */
+	if (tcb->flags & TF_RTT_TIMING && SEQ_GT(ack, tcb->rtt_seq)) {
+		rtt = now - tcb->rtt_start;
+		tcb->flags &= ~TF_RTT_TIMING;
+		ts_tcp_rtt_sample(tcb, rtt);
+	} else if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && th->opt.ts_ecr) {
+		uint32_t d = ts_tcp_tsval(tcb, now) - th->opt.ts_ecr;
+
+		if (d < 0x7fffffff) {
+			rtt = (uint64_t)d * TS_USEC_PER_MSEC;
+			ts_tcp_rtt_sample(tcb, rtt);
+		}
+	}
+	tcb->retransmits = 0;
+	tcb->backoff = 0;
+	tcb->dupacks = 0;
+	sack_done |= ts_sack_ack(&tcb->sb, ack);
+	r = ts_tcp_cc_on_ack(&tcb->cc, ack, data_acked, rtt, now);
+	if (tcb->flags & TF_IN_RECOVERY) {
+		if (r == TS_CC_ACK_FULL || sack_done) {
+			tcb->flags &= ~TF_IN_RECOVERY;
+			tcb->sb.in_recovery = 0;
+		} else if (r == TS_CC_ACK_PARTIAL && !(tcb->flags & TF_SACK)) {
+			/* RFC 6582 3.2 (5): retransmit the next hole. */
+			retransmit_head(tcb, now);
+		}
+	}
+	if (tcb->flags & TF_LOSS_RECOVERY && SEQ_GEQ(ack, tcb->snd_max))
+		tcb->flags &= ~TF_LOSS_RECOVERY;
+	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged, restart
+	 * it otherwise. */
+	if (tcb->snd_una == tcb->snd_max)
+		ts_tcp_timer_stop(tcb, TCPT_REXMT);
+	else
+		ts_tcp_rexmt_arm(tcb, now);
+	if (tcb->cb != NULL && tcb->cb->on_writable != NULL &&
+	    ts_ringbuf_space(&tcb->snd) > before && !(tcb->flags & TF_FIN_QUEUED))
+		tcb->cb->on_writable(tcb, tcb->user);
+	return tcb->state != TCPS_CLOSED && !tcb->zombie;
+}
+
+/* A duplicate ACK (RFC 5681 2): limited transmit, fast retransmit and
+ * recovery (RFC 5681 3.2, RFC 6582, RFC 6675). */
+static void dup_ack(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	int sack = (tcb->flags & TF_SACK) != 0;
+	int go;
+
+	tcb->dupacks++;
+	if (tcb->flags & TF_IN_RECOVERY) {
+		if (sack)
+			sack_recovery_send(tcb, now);
+		else
+			ts_tcp_cc_on_dupack(&tcb->cc, (uint32_t)tcb->dupacks); /* 3.2 (4) */
+		return;
+	}
+	go = ts_tcp_cc_on_dupack(&tcb->cc, (uint32_t)tcb->dupacks);
+	if (sack && ts_sack_should_recover(&tcb->sb, tcb->snd_una, mss))
+		go = 1;
+	/* RFC 6582 4.1: not again for losses of the window already
+	 * recovered (ack - 1 must pass recover); after an RTO, not before
+	 * SND.MAX is acknowledged. */
+	if (go && tcb->cc.ca_state != TS_CA_OPEN && tcb->cc.ca_state != TS_CA_DISORDER &&
+	    SEQ_LEQ(ack - 1, tcb->cc.recover))
+		go = 0;
+	if (!go || tcb->flags & TF_LOSS_RECOVERY)
+		return;
+	eng->stats.TcpExtTCPFastRetrans++;
+	if (sack)
+		eng->stats.TcpExtTCPSackRecovery++;
+	else
+		eng->stats.TcpExtTCPRenoRecovery++;
+	ts_tcp_cc_enter_recovery(&tcb->cc, tcb->snd_max, sack, now);
+	tcb->flags |= TF_IN_RECOVERY;
+	if (sack)
+		ts_sack_enter_recovery(&tcb->sb, tcb->snd_una, tcb->snd_max);
+	retransmit_head(tcb, now);
+	ts_tcp_rexmt_arm(tcb, now);
+	if (sack)
+		sack_recovery_send(tcb, now);
+}
+
 /* RFC 9293 3.10.7.4 fifth check: the ACK field.  Returns 1 to continue
  * with the segment, 0 when it was dropped or the TCB is gone. */
 static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
@@ -599,144 +764,37 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 	uint64_t now = seg->now;
 	uint32_t ack = th->ack;
 	uint32_t win = (uint32_t)th->win << tcb->snd_wscale;
-	uint32_t buflen = (uint32_t)ts_ringbuf_len(&tcb->snd);
 	int dupack = 0, sack_done = 0;
 
-	if (tcb->state == TCPS_SYN_RECEIVED) {
-		/* RFC 9293: SND.UNA < SEG.ACK =< SND.NXT enters ESTABLISHED;
-		 * otherwise <SEQ=SEG.ACK><CTL=RST>. */
-		if (!SEQ_GT(ack, tcb->snd_una) || SEQ_GT(ack, tcb->snd_max)) {
-			ts_tcp_send_reset(eng, seg);
-			return 0;
-		}
-		/* Linux tcp_check_req: with the accept queue full the ACK is
-		 * dropped (tcp_abort_on_overflow = 0: the SYN-ACK timer will
-		 * try again) or answered with a reset (= 1). */
-		if (tcb->listener != NULL && tcb->listener->accept_qlen > tcb->listener->backlog) {
-			eng->stats.TcpExtListenOverflows++;
-			eng->stats.TcpExtListenDrops++;
-			if (eng->sysctl.tcp_abort_on_overflow[0]) {
-				ts_tcp_send_reset(eng, seg);
-				ts_tcp_done(tcb, ECONNRESET);
-			}
-			return 0;
-		}
-		if (ts_tcp_init_buffers(tcb) < 0) {
-			eng->stats.TcpExtListenDrops++;
-			return 0; /* no memory now; the SYN-ACK timer retries */
-		}
-		tcb->state = TCPS_ESTABLISHED;
-		tcb->snd_una = tcb->iss + 1;
-		tcb->snd_wnd = win;
-		tcb->max_snd_wnd = win;
-		tcb->snd_wl1 = th->seq;
-		tcb->snd_wl2 = ack;
-		if (tcb->retransmits == 0)
-			ts_tcp_rtt_sample(tcb, now - tcb->created);
-		tcb->retransmits = 0;
-		tcb->backoff = 0;
-		ts_tcp_timer_stop(tcb, TCPT_REXMT);
-		ts_tcb_cc_start(tcb, now);
-		ts_tcp_keepalive_reset(tcb, now);
-		if (tcb->flags & TF_PASSIVE) {
-			child_established(tcb);
-			if (tcb->zombie)
-				return 0; /* on_accept closed the listener */
-		} else if (tcb->cb != NULL && tcb->cb->on_established != NULL) {
-			tcb->cb->on_established(tcb, tcb->user);
-			if (tcb->state != TCPS_ESTABLISHED || tcb->zombie)
-				return 0;
-		}
-	}
+	if (tcb->state == TCPS_SYN_RECEIVED && !syn_received_ack(tcb, seg, win))
+		return 0;
 	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND,
 	 * SND.NXT]; others draw a (rate limited) challenge ACK.  (Linux drops
-	 * an ACK above SND.NXT silently; RFC 9293 3.10.7.4 answers it with
-	 * an ACK, which is what is done here.) */
+	 * an ACK above SND.NXT silently; RFC 9293 3.10.7.4 answers it with an
+	 * ACK, which is what is done here.) */
 	if (SEQ_GT(ack, tcb->snd_max) || SEQ_LT(ack, tcb->snd_una - tcb->max_snd_wnd)) {
 		ts_tcp_challenge_ack(tcb, now);
 		return 0;
 	}
 	tcb->probes_out = 0;
-	if (tcb->flags & TF_SACK && th->opt.has & TS_TCPO_SACK && SEQ_GT(tcb->snd_max, tcb->snd_una)) {
+	if (tcb->flags & TF_SACK && th->opt.has & TS_TCPO_SACK &&
+	    SEQ_GT(tcb->snd_max, tcb->snd_una)) {
+		uint32_t una = SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una;
 		struct ts_sack_result res;
 
-		sack_done = ts_sack_ack(&tcb->sb, SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una);
-		ts_sack_update(&tcb->sb, SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una,
-			       tcb->snd_max, th->opt.sack, th->opt.nsack, &res);
+		sack_done = ts_sack_ack(&tcb->sb, una);
+		ts_sack_update(&tcb->sb, una, tcb->snd_max, th->opt.sack, th->opt.nsack, &res);
 		eng->stats.TcpExtTCPSACKDiscard += res.discarded;
 		if (res.dsack)
 			eng->stats.TcpExtTCPDSACKRecv++;
 	}
 	if (SEQ_LEQ(ack, tcb->snd_una)) {
-		/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN,
-		 * the same window, while data is outstanding. */
-		if (ack == tcb->snd_una && seg->len == 0 && !(th->flags & (TH_SYN | TH_FIN)) &&
-		    win == tcb->snd_wnd && tcb->snd_max != tcb->snd_una &&
-		    tcb->state != TCPS_SYN_RECEIVED)
-			dupack = 1;
-	} else {
-		uint32_t acked = ack - tcb->snd_una;
-		uint32_t data_acked = acked;
-		uint64_t rtt = 0;
-		enum ts_tcp_cc_ack r;
-		size_t before = ts_ringbuf_space(&tcb->snd);
-
-		{
-			uint32_t data_end = tcb->snd_buf_seq + buflen;
-			uint32_t upto = SEQ_GT(ack, data_end) ? data_end : ack;
-
-			if (SEQ_GT(upto, tcb->snd_buf_seq)) {
-				ts_ringbuf_consume(&tcb->snd, upto - tcb->snd_buf_seq);
-				tcb->snd_buf_seq = upto;
-			}
-			if (tcb->flags & TF_FIN_SENT && SEQ_GEQ(ack, data_end + 1)) {
-				*fin_acked = 1;
-				data_acked = acked - 1;
-			}
-		}
-		tcb->snd_una = ack;
-		if (SEQ_LT(tcb->snd_nxt, tcb->snd_una))
-			tcb->snd_nxt = tcb->snd_una;
-		/* RTT (RFC 6298 3, Karn): from the timed segment, else, as
-		 * Linux, from the echoed timestamp (RFC 7323 4.1). */
-		if (tcb->flags & TF_RTT_TIMING && SEQ_GT(ack, tcb->rtt_seq)) {
-			rtt = now - tcb->rtt_start;
-			tcb->flags &= ~TF_RTT_TIMING;
-		} else if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && th->opt.ts_ecr) {
-			uint32_t d = ts_tcp_tsval(tcb, now) - th->opt.ts_ecr;
-
-			if (d < 0x7fffffff)
-				rtt = (uint64_t)d * TS_USEC_PER_MSEC;
-		}
-		if (rtt || (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && th->opt.ts_ecr))
-			ts_tcp_rtt_sample(tcb, rtt);
-		tcb->retransmits = 0;
-		tcb->backoff = 0;
-		tcb->dupacks = 0;
-		sack_done |= ts_sack_ack(&tcb->sb, ack);
-		r = ts_tcp_cc_on_ack(&tcb->cc, ack, data_acked, rtt, now);
-		if (tcb->flags & TF_IN_RECOVERY) {
-			if (r == TS_CC_ACK_FULL || sack_done) {
-				tcb->flags &= ~TF_IN_RECOVERY;
-				tcb->sb.in_recovery = 0;
-			} else if (r == TS_CC_ACK_PARTIAL && !(tcb->flags & TF_SACK)) {
-				/* RFC 6582 3.2 (5): retransmit the next hole. */
-				retransmit_head(tcb, now);
-			}
-		}
-		if (tcb->flags & TF_LOSS_RECOVERY && SEQ_GEQ(ack, tcb->snd_max))
-			tcb->flags &= ~TF_LOSS_RECOVERY;
-		/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged,
-		 * restart it otherwise. */
-		if (tcb->snd_una == tcb->snd_max)
-			ts_tcp_timer_stop(tcb, TCPT_REXMT);
-		else
-			ts_tcp_rexmt_arm(tcb, now);
-		if (tcb->cb != NULL && tcb->cb->on_writable != NULL &&
-		    ts_ringbuf_space(&tcb->snd) > before && !(tcb->flags & TF_FIN_QUEUED))
-			tcb->cb->on_writable(tcb, tcb->user);
-		if (tcb->state == TCPS_CLOSED || tcb->zombie)
-			return 0;
+		/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the
+		 * same window, while data is outstanding. */
+		dupack = ack == tcb->snd_una && seg->len == 0 && !(th->flags & (TH_SYN | TH_FIN)) &&
+			 win == tcb->snd_wnd && tcb->snd_max != tcb->snd_una;
+	} else if (!new_ack(tcb, seg, sack_done, fin_acked)) {
+		return 0;
 	}
 	/* Window update (RFC 9293 3.10.7.4): from a newer segment only. */
 	if (SEQ_LT(tcb->snd_wl1, th->seq) ||
@@ -753,47 +811,10 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 			tcb->backoff = 0;
 		}
 	}
-	if (dupack) {
-		tcb->dupacks++;
-		if (!(tcb->flags & TF_IN_RECOVERY)) {
-			uint32_t mss = ts_tcb_eff_mss(tcb);
-			int go = ts_tcp_cc_on_dupack(&tcb->cc, (uint32_t)tcb->dupacks);
-
-			if (tcb->flags & TF_SACK &&
-			    ts_sack_should_recover(&tcb->sb, tcb->snd_una, mss))
-				go = 1;
-			/* RFC 6582 4.1: not again for losses of the window
-			 * we already recovered (ack - 1 must pass recover). */
-			if (go && tcb->cc.ca_state != TS_CA_OPEN &&
-			    tcb->cc.ca_state != TS_CA_DISORDER &&
-			    SEQ_LEQ(ack - 1, tcb->cc.recover))
-				go = 0;
-			if (go && !(tcb->flags & TF_LOSS_RECOVERY)) {
-				int sack = (tcb->flags & TF_SACK) != 0;
-
-				eng->stats.TcpExtTCPFastRetrans++;
-				if (sack)
-					eng->stats.TcpExtTCPSackRecovery++;
-				else
-					eng->stats.TcpExtTCPRenoRecovery++;
-				ts_tcp_cc_enter_recovery(&tcb->cc, tcb->snd_max, sack, now);
-				tcb->flags |= TF_IN_RECOVERY;
-				if (sack)
-					ts_sack_enter_recovery(&tcb->sb, tcb->snd_una, tcb->snd_max);
-				retransmit_head(tcb, now);
-				ts_tcp_rexmt_arm(tcb, now);
-				if (sack)
-					sack_recovery_send(tcb, now);
-			}
-		} else if (tcb->flags & TF_SACK) {
-			sack_recovery_send(tcb, now);
-		} else {
-			/* RFC 6582 3.2 (4): inflate by one segment. */
-			ts_tcp_cc_on_dupack(&tcb->cc, (uint32_t)tcb->dupacks);
-		}
-	} else if (tcb->flags & TF_IN_RECOVERY && tcb->flags & TF_SACK) {
+	if (dupack)
+		dup_ack(tcb, ack, now);
+	else if (tcb->flags & TF_IN_RECOVERY && tcb->flags & TF_SACK)
 		sack_recovery_send(tcb, now);
-	}
 	return 1;
 }
 
