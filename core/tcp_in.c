@@ -924,12 +924,45 @@ static int fin_input(struct ts_tcb *tcb, struct tcp_seg *seg, int fin_acked)
 	return tcb->state != TCPS_CLOSED && !tcb->zombie;
 }
 
-static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
+/* RFC 9293 3.10.7.4 fifth check, per state, once our FIN is
+ * acknowledged.  Returns 0 when the segment needs no more processing. */
+static int our_fin_acked(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+
+	switch (tcb->state) {
+	case TCPS_FIN_WAIT_1:
+		tcb->state = TCPS_FIN_WAIT_2;
+		ts_tcp_timer_stop(tcb, TCPT_REXMT);
+		/* Linux: an orphan waits tcp_fin_timeout for the peer's FIN; a
+		 * half-closed socket waits forever. */
+		if (tcb->flags & TF_ORPHAN)
+			ts_tcp_timer_set(tcb, TCPT_2MSL,
+					 now + (uint64_t)eng->sysctl.tcp_fin_timeout[0] *
+						       TS_USEC_PER_SEC);
+		return 1;
+	case TCPS_CLOSING:
+		ts_tcp_enter_time_wait(tcb, now);
+		return 0;
+	case TCPS_LAST_ACK:
+		ts_tcp_done(tcb, 0);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+enum { SEG_OK, SEG_DROP, SEG_SYN };
+
+/* RFC 9293 3.10.7.4 first check (with PAWS, RFC 7323 5.3, before it):
+ * is the segment acceptable?  Trims it to the window.  SEG_OK to go on,
+ * SEG_DROP when it was answered or dropped, SEG_SYN for an unacceptable
+ * SYN (which still gets the RFC 5961 challenge). */
+static int check_sequence(struct ts_tcb *tcb, struct tcp_seg *seg)
 {
 	struct ts_engine *eng = tcb->eng;
 	struct ts_tcp_hdr *th = &seg->th;
 	uint64_t now = seg->now;
-	int fin_acked = 0;
 
 	/* RFC 7323 5.3 PAWS: an older timestamp than ts_recent is a
 	 * duplicate from an earlier wrap; ACK it and drop it. */
@@ -938,7 +971,7 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	    now - tcb->ts_recent_stamp < PAWS_IDLE_US) {
 		eng->stats.TcpExtPAWSEstab++;
 		send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedPAWS);
-		return;
+		return SEG_DROP;
 	}
 	/* Linux tcp_validate_incoming: in a simultaneous open the peer's
 	 * SYN-ACK repeats its SYN; accept it as the ACK of ours. */
@@ -963,11 +996,11 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		} else {
 			eng->stats.TsExtTcpInDropped++;
 			if (th->flags & TH_RST)
-				return;
+				return SEG_DROP;
 			if (th->flags & TH_SYN)
-				goto syn_challenge;
+				return SEG_SYN;
 			send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedSeq);
-			return;
+			return SEG_DROP;
 		}
 	}
 	/* Trim what lies before RCV.NXT (RFC 9293 3.10.7.4) ... */
@@ -984,7 +1017,7 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 				 * gets the SYN-ACK again. */
 				tcb->snd_nxt = tcb->iss;
 				ts_tcp_output(tcb, now);
-				return;
+				return SEG_DROP;
 			}
 		}
 		if (d > seg->len) {
@@ -1010,6 +1043,21 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 			tcb->flags |= TF_ACKNOW;
 		}
 	}
+	return SEG_OK;
+}
+
+static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
+{
+	struct ts_engine *eng = tcb->eng;
+	struct ts_tcp_hdr *th = &seg->th;
+	uint64_t now = seg->now;
+	int fin_acked = 0;
+	int r = check_sequence(tcb, seg);
+
+	if (r == SEG_DROP)
+		return;
+	if (r == SEG_SYN)
+		goto syn_challenge;
 	/* RFC 7323 4.3: ts_recent from a segment covering RCV.NXT. */
 	if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS &&
 	    SEQ_LEQ(th->seq, tcb->last_ack_sent) && !(th->flags & TH_RST)) {
@@ -1044,36 +1092,8 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		return;
 	}
 	tcb->last_rcv = now;
-	if (!ack_input(tcb, seg, &fin_acked))
+	if (!ack_input(tcb, seg, &fin_acked) || (fin_acked && !our_fin_acked(tcb, now)))
 		return;
-	switch (tcb->state) {
-	case TCPS_FIN_WAIT_1:
-		if (fin_acked) {
-			tcb->state = TCPS_FIN_WAIT_2;
-			ts_tcp_timer_stop(tcb, TCPT_REXMT);
-			/* Linux: an orphan waits tcp_fin_timeout for the
-			 * peer's FIN; a half-closed socket waits forever. */
-			if (tcb->flags & TF_ORPHAN)
-				ts_tcp_timer_set(tcb, TCPT_2MSL,
-						 now + (uint64_t)eng->sysctl.tcp_fin_timeout[0] *
-							       TS_USEC_PER_SEC);
-		}
-		break;
-	case TCPS_CLOSING:
-		if (fin_acked) {
-			ts_tcp_enter_time_wait(tcb, now);
-			return;
-		}
-		break;
-	case TCPS_LAST_ACK:
-		if (fin_acked) {
-			ts_tcp_done(tcb, 0);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
 	/* Sixth: URG (RFC 9293 3.10.7.4): the pointer is recorded only;
 	 * urgent data stays in line, as with Linux's SO_OOBINLINE off
 	 * after it was read. */
