@@ -108,9 +108,20 @@ static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t le
 	} else {
 		win = ts_tcp_select_window(tcb);
 		if (flags & TH_SYN) {
-			/* RFC 7323 2.2: the window in a SYN is never scaled. */
-			h.win = (uint16_t)(win > 65535 ? 65535 : win);
-			win = h.win;
+			/* RFC 7323 2.2: the window in a SYN is never scaled.
+			 * Linux tcp_select_initial_window rounds it down to
+			 * whole segments of the MSS it advertises, less the
+			 * timestamp option on a SYN-ACK that agreed to it
+			 * (64240 in a SYN, 65160 in a SYN-ACK with TS). */
+			uint32_t m = tcb->adv_mss;
+
+			if (tcb->state != TCPS_SYN_SENT && tcb->flags & TF_TS)
+				m -= 12;
+			if (win > 65535)
+				win = 65535;
+			if (m > 0 && win > m)
+				win -= win % m;
+			h.win = (uint16_t)win;
 		} else {
 			h.win = (uint16_t)(win >> tcb->rcv_wscale);
 			win = (uint32_t)h.win << tcb->rcv_wscale;

@@ -200,7 +200,7 @@ static void test_established_receive_window_closes_and_reopens(void **state)
 	assert_int_equal(ts_tcp_setopt(t, TS_TCP_RCVBUF, 4096), 0);
 	assert_int_equal(ts_tcp_bind(t, TH_LOCAL, TH_LPORT), 0);
 	assert_int_equal(ts_tcp_connect(t, TH_PEER, TH_PPORT, h->now), 0);
-	seg_expect(h, TH_SYN, h->iss, 0, 4096);
+	seg_expect(h, TH_SYN, h->iss, 0, 2920); /* whole segments (Linux) */
 	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
 	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 4096);
 	t->quickack = 0;
@@ -463,7 +463,7 @@ static void test_syn_options_negotiated(void **state)
 	assert_int_equal(so->mss, 1460);
 	assert_int_equal(so->wscale, 7);
 	assert_int_equal(so->ts_ecr, 0);
-	assert_int_equal(h->last.th.win, 65535);
+	assert_int_equal(h->last.th.win, 64240);
 	memset(&o, 0, sizeof(o));
 	o.has = TS_TCPO_MSS | TS_TCPO_WSCALE | TS_TCPO_SACK_PERM | TS_TCPO_TS;
 	o.mss = 1400;
@@ -497,7 +497,7 @@ static void test_syn_options_only_answered_when_offered(void **state)
 
 		seg_in(h, TH_SYN, PEER_ISS, 0, 65535, &o, NULL, 0);
 	}
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	assert_int_equal(h->last.th.opt.has, TS_TCPO_MSS);
 	ts_tcp_close(h->listener, h->now);
 	seg_expect_none(h);
@@ -512,7 +512,7 @@ static void test_window_scaling_large_buffer(void **state)
 	assert_int_equal(ts_tcp_setopt(t, TS_TCP_RCVBUF, 4 << 20), 0);
 	assert_int_equal(ts_tcp_bind(t, TH_LOCAL, TH_LPORT), 0);
 	assert_int_equal(ts_tcp_connect(t, TH_PEER, TH_PPORT, h->now), 0);
-	seg_expect(h, TH_SYN, h->iss, 0, 65535);
+	seg_expect(h, TH_SYN, h->iss, 0, 64240);
 	memset(&o, 0, sizeof(o));
 	o.has = TS_TCPO_MSS | TS_TCPO_WSCALE;
 	o.mss = 1460;
@@ -524,6 +524,24 @@ static void test_window_scaling_large_buffer(void **state)
 	assert_int_equal(t->snd_wnd, 65535u << 14);
 	ts_tcp_abort(t, h->now);
 	seg_flush(h);
+}
+
+/* Linux's SYN-ACK to a SYN with timestamps: window 65160 (45 x 1448),
+ * MSS 1460, SACK-permitted, TS echoing the SYN's, window scale 7. */
+static void test_listen_synack_with_timestamps_like_linux(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcp_opts o = {.has = TS_TCPO_MSS | TS_TCPO_SACK_PERM | TS_TCPO_TS | TS_TCPO_WSCALE,
+				.mss = 1460, .wscale = 7, .ts_val = 4242};
+
+	tcb_listen(h, 8);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 64240, &o, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65160);
+	assert_int_equal(h->last.th.opt.has, o.has);
+	assert_int_equal(h->last.th.opt.mss, 1460);
+	assert_int_equal(h->last.th.opt.wscale, 7);
+	assert_int_equal(h->last.th.opt.ts_ecr, 4242);
+	ts_tcp_close(h->listener, h->now);
 }
 
 /* RFC 7323 5.3: PAWS drops a segment whose timestamp is older than
@@ -802,6 +820,7 @@ int main(void)
 		TOW(test_syn_options_negotiated),
 		TO(test_syn_options_only_answered_when_offered),
 		TO(test_window_scaling_large_buffer),
+		TO(test_listen_synack_with_timestamps_like_linux),
 		TO(test_established_sack_recovery_repairs_three_holes),
 		TOW(test_established_sack_recovery_repairs_three_holes),
 		TO(test_established_paws_rejects_old_timestamp),

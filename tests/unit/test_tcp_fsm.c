@@ -35,7 +35,7 @@ static void test_syn_sent_syn_ack_established(void **state)
 	/* The SYN carried MSS 1460 only (options off in this setup). */
 	assert_int_equal(h->last.th.opt.has, TS_TCPO_MSS);
 	assert_int_equal(h->last.th.opt.mss, 1460);
-	assert_int_equal(h->last.th.win, 65535);
+	assert_int_equal(h->last.th.win, 64240); /* Linux: 44 x 1460 */
 	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 8192, NULL, NULL, 0);
 	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, 65535);
 	assert_int_equal(t->state, TCPS_ESTABLISHED);
@@ -101,7 +101,7 @@ static void test_syn_sent_lost_syn_retries_5_fails_at_63s(void **state)
 	for (unsigned i = 0; i < 5; i++) {
 		th_next(h, t0 + 200 * S);
 		assert_int_equal(h->now - t0, at[i] * S);
-		seg_expect(h, TH_SYN, h->iss, 0, 65535);
+		seg_expect(h, TH_SYN, h->iss, 0, 64240);
 		assert_int_equal(t->state, TCPS_SYN_SENT);
 	}
 	th_next(h, t0 + 200 * S);
@@ -159,16 +159,16 @@ static void test_syn_received_lost_synack_retransmits_then_reaped(void **state)
 
 	tcb_listen(h, 16);
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	assert_int_equal(h->listener->syn_qlen, 1);
 	for (unsigned i = 0; i < 5; i++) {
 		th_next(h, t0 + 200 * S);
 		assert_int_equal(h->now - t0, at[i] * S);
-		seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+		seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	}
 	/* The client's retransmitted SYN gets the SYN-ACK again. */
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	th_next(h, t0 + 200 * S);
 	assert_int_equal(h->now - t0, 63 * S);
 	seg_expect_none(h);
@@ -191,9 +191,9 @@ static void test_syn_received_lost_ack_data_completes(void **state)
 
 	tcb_listen(h, 16);
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	th_advance(h, 1 * S);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, NULL, "data", 4);
 	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 5, -1);
 	assert_int_equal(h->accepts, 1);
@@ -232,7 +232,7 @@ static void test_syn_sent_simultaneous_open(void **state)
 	/* RFC 9293 3.5 figure 8: SYN crosses SYN. */
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
 	assert_int_equal(t->state, TCPS_SYN_RECEIVED);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
 	assert_int_equal(t->state, TCPS_ESTABLISHED);
 	assert_int_equal(h->established, 1);
@@ -570,7 +570,7 @@ static void test_listen_syn_queue_full_cookie_completes(void **state)
 
 	tcb_listen(h, 1);
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	assert_int_equal(h->listener->syn_qlen, 1);
 	live = ts_tcp_live();
 	h->pport = TH_PPORT + 1;
@@ -651,7 +651,7 @@ static void test_listen_accept_queue_overflow_drops_ack(void **state)
 	for (int i = 0; i < 4; i++) {
 		h->pport = (uint16_t)(TH_PPORT + i);
 		seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-		seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+		seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 		if (i < 2)
 			seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
 	}
@@ -673,7 +673,7 @@ static void test_listen_accept_queue_overflow_drops_ack(void **state)
 	assert_int_equal(st->TcpExtListenDrops, 2);
 	/* The dropped ACK's connection retransmits its SYN-ACK. */
 	th_advance(h, 1000 * MS);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	ts_tcp_close(h->listener, h->now);
 	/* Closing the listener resets the connections never accepted. */
 	for (int i = 0; i < 3; i++)
@@ -691,12 +691,12 @@ static void test_listen_old_duplicate_syn_reset_then_real_syn(void **state)
 
 	tcb_listen(h, 8);
 	seg_in(h, TH_SYN, 90, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, 91, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, 91, 64240);
 	seg_in(h, TH_RST, 91, 0, 0, NULL, NULL, 0);
 	seg_expect_none(h);
 	assert_int_equal(h->listener->syn_qlen, 0);
 	seg_in(h, TH_SYN, 100, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, 101, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, 101, 64240);
 	seg_in(h, TH_ACK, 101, h->iss + 1, 65535, NULL, NULL, 0);
 	assert_int_equal(h->listener->accept_qlen, 1);
 	ts_tcp_close(h->listener, h->now);
@@ -724,7 +724,7 @@ static void test_time_wait_new_syn_reuses_tuple(void **state)
 	seg_expect(h, TH_ACK, h->iss + 2, PEER_ISS + 2, -1);
 	assert_int_equal(t->state, TCPS_TIME_WAIT);
 	seg_in(h, TH_SYN, PEER_ISS + 100000, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, old_nxt + 65537, PEER_ISS + 100001, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, old_nxt + 65537, PEER_ISS + 100001, 64240);
 	assert_int_equal(h->listener->syn_qlen, 1);
 	ts_tcp_close(h->listener, h->now);
 	assert_int_equal(ts_tcp_live(), h->tcb0);
@@ -916,7 +916,7 @@ static void test_syn_received_child_has_no_rings_until_established(void **state)
 
 	tcb_listen(h, 4);
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	c = ts_tcb_lookup(ts_tcp_of(&h->eng), &k);
 	assert_non_null(c);
 	assert_int_equal(c->rcv.size, 0);
@@ -968,7 +968,7 @@ static void test_callbacks_may_close_during_input(void **state)
 	tcb_listen(h, 4);
 	h->listener->cb = &ac;
 	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
-	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 65535);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, 64240);
 	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
 	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, 0);
 	seg_expect_none(h);
