@@ -169,9 +169,18 @@ void ts_engine_destroy(struct ts_engine *eng)
 	ts_arp_destroy(&eng->arp);
 	ts_ip_destroy(eng);
 	ts_icmp_destroy(&eng->icmp);
+	ts_fault_destroy(&eng->fault);
+	ts_trace_disable(&eng->trace);
 }
 
 int ts_engine_xmit(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *frame)
+{
+	/* Every frame out passes here: fault rules first (fault.c), which
+	 * hand what they let through to ts_engine_link_out. */
+	return ts_fault_out(eng, dev, frame);
+}
+
+int ts_engine_link_out(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *frame)
 {
 	int r;
 
@@ -202,13 +211,24 @@ void ts_engine_input(struct ts_engine *eng, struct ts_netdev *dev,
 	dev->rx_bytes += frame->len;
 	if (dev != &eng->lo)
 		eng->stats.TsExtLinkInFrames++;
+	/* Captures see frames as they arrive on the wire, before the fault
+	 * rules (and see outgoing ones after them, as they leave). */
 	if (eng->tap_hook != NULL)
 		eng->tap_hook(eng, 0, frame, dev->l2, eng->tap_hook_arg);
+	ts_fault_in(eng, dev, frame);
+	leave(eng);
+}
+
+void ts_engine_link_in(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *frame)
+{
+	frame->next = NULL;
+	frame->dev = dev;
+	frame->stamp = eng->now;	/* a delayed frame arrives when released */
+	frame->l2_bcast = 0;
 	if (dev->l2)
 		ts_eth_input(eng, dev, frame);
 	else
 		ts_ip_input(eng, dev, frame);
-	leave(eng);
 }
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -222,6 +242,8 @@ uint64_t ts_engine_poll(struct ts_engine *eng, uint64_t now)
 
 	enter(eng, now);
 	lo_drain(eng, TS_LO_BUDGET);
+	/* Held frames first: what they bring may arm the timers below. */
+	next = min64(next, ts_fault_poll(eng, eng->now));
 	next = min64(next, ts_arp_poll(eng, eng->now));
 	next = min64(next, ts_ip_poll(eng, eng->now));
 	for (int p = 0; p < 256; p++)

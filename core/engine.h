@@ -14,12 +14,14 @@
 #include <stdint.h>
 
 #include "arp.h"
+#include "fault.h"
 #include "icmp.h"
 #include "ipv4.h"
 #include "netdev.h"
 #include "pktbuf.h"
 #include "stat.h"
 #include "sysctl.h"
+#include "trace.h"
 
 #define TS_NEVER UINT64_MAX
 #define TS_USEC_PER_MSEC 1000ull
@@ -87,6 +89,10 @@ struct ts_engine {
 	void (*tap_hook)(struct ts_engine *eng, int dir, const struct pktbuf *frame,
 			 int l2, void *arg);
 	void *tap_hook_arg;
+	/* Fault injection rules and held frames (fault.h), and the trace
+	 * ring (trace.h, off until enabled): both beside the layers. */
+	struct ts_fault fault;
+	struct ts_trace trace;
 	uint64_t rand_state;		/* xorshift state for jitter, ids */
 	int depth;			/* entry points in progress (see engine.c) */
 	unsigned lo_len;		/* packets in the loopback queue */
@@ -112,6 +118,13 @@ uint64_t ts_engine_poll(struct ts_engine *eng, uint64_t now);
 /* Hands a finished frame to dev (counters, tap_hook, xmit).  Consumes
  * frame.  The layers call it; upper layers use ts_ip_output. */
 int ts_engine_xmit(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *frame);
+
+/* The link boundary below fault injection (fault.c calls these for the
+ * frames it lets through, duplicates or releases): link_out counts the
+ * frame, shows it to tap_hook and hands it to dev; link_in hands a frame
+ * that already passed ts_engine_input's accounting to eth (or ipv4). */
+int ts_engine_link_out(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *frame);
+void ts_engine_link_in(struct ts_engine *eng, struct ts_netdev *dev, struct pktbuf *frame);
 
 /* Loopback packets are input at the end of the outermost entry point
  * (ts_engine_input/ts_engine_poll/ts_engine_start), at most

@@ -137,9 +137,18 @@
 	X(TsExtTcpInDropped)       /* unacceptable, answered or ignored */    \
 	X(TsExtTcpSynSentBadAck)   /* SYN-SENT: ACK not for our SYN */
 
+/* Fault injection (fault.c): what the rules did. */
+#define TS_STATS_FAULT(X)                                                     \
+	X(TsExtFaultDrops)                                                    \
+	X(TsExtFaultDelays)                                                   \
+	X(TsExtFaultDups)                                                     \
+	X(TsExtFaultReorders)                                                 \
+	X(TsExtFaultCorrupts)                                                 \
+	X(TsExtFaultHeldOverflow)  /* delay/reorder queue full: frame lost */
+
 #define TS_STATS(X)                                                           \
 	TS_STATS_LINK(X) TS_STATS_ARP(X) TS_STATS_IP(X) TS_STATS_ICMP(X)      \
-	TS_STATS_UDP(X) TS_STATS_TCP(X) TS_STATS_TCPEXT(X)
+	TS_STATS_UDP(X) TS_STATS_TCP(X) TS_STATS_TCPEXT(X) TS_STATS_FAULT(X)
 
 struct ts_stats {
 #define TS_STAT_FIELD(name) uint64_t name;
