@@ -313,5 +313,43 @@ for f in (d2, d3, e):
     libc.close(f)
 call("sendto after all closed", libc.sendto, d3, buf, 1, 0, sin("127.0.0.1", 9), 16)
 
+# --- sendmmsg / recvmmsg ------------------------------------------------------
+class Mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
+
+
+libc.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
+libc.recvmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                          ctypes.c_void_p]
+MSG_WAITFORONE = 0x10000
+r_ = sock()
+call("bind LO:0 for mmsg", libc.bind, r_, sin("127.0.0.1", 0), 16)
+rport = name_of(r_)[1][1]
+w_ = sock()
+dst = sin("127.0.0.1", rport)
+bufs = [ctypes.create_string_buffer(b"m%d" % i * (i + 1), 3 * (i + 1)) for i in range(3)]
+iovs = [Iovec(ctypes.cast(b_, ctypes.c_void_p), len(b_.raw)) for b_ in bufs]
+vec = (Mmsghdr * 3)()
+for i in range(3):
+    vec[i].hdr = Msghdr(ctypes.cast(dst, ctypes.c_void_p), 16,
+                        ctypes.cast(ctypes.pointer(iovs[i]), ctypes.c_void_p), 1, None, 0, 0)
+ctypes.set_errno(0)
+r = libc.sendmmsg(w_, vec, 3, 0)
+show("sendmmsg 3", r, [vec[i].len for i in range(3)])
+libc.usleep(100000)
+rb = [ctypes.create_string_buffer(64) for _ in range(5)]
+riov = [Iovec(ctypes.cast(b_, ctypes.c_void_p), 64) for b_ in rb]
+rvec = (Mmsghdr * 5)()
+for i in range(5):
+    rvec[i].hdr = Msghdr(None, 0, ctypes.cast(ctypes.pointer(riov[i]), ctypes.c_void_p), 1,
+                         None, 0, 0)
+ctypes.set_errno(0)
+r = libc.recvmmsg(r_, rvec, 5, MSG_WAITFORONE, None)
+show("recvmmsg WAITFORONE of 5", r, [rvec[i].len for i in range(max(r, 0))])
+ctypes.set_errno(0)
+show("recvmmsg empty DONTWAIT", libc.recvmmsg(r_, rvec, 5, MSG_DONTWAIT, None))
+libc.close(r_)
+libc.close(w_)
+
 for line in out:
     print(line)
