@@ -200,6 +200,38 @@ int ts_tcp_init_buffers(struct ts_tcb *tcb)
 	return 0;
 }
 
+void ts_tcp_sndbuf_expand(struct ts_tcb *tcb)
+{
+	uint64_t segs = tcb->cc.cwnd > 10 ? tcb->cc.cwnd : 10;
+	uint64_t want = 2 * segs * ts_tcb_eff_mss(tcb);
+	uint64_t max = (uint64_t)tcb->eng->sysctl.tcp_wmem[2];
+
+	if (tcb->flags & TF_SNDBUF_LOCK || tcb->snd.size == 0)
+		return;
+	if (want > max)
+		want = max;
+	if (want > tcb->snd.size)
+		ts_ringbuf_resize(&tcb->snd, pow2_at_least(want)); /* kept on -ENOMEM */
+}
+
+/* Linux tcp_rcv_space_adjust, simplified: once per RTT, a program that
+ * read more than a quarter of the buffer gets it doubled (up to
+ * tcp_rmem[2]), so the window can follow the bandwidth-delay product. */
+static void rcvbuf_adjust(struct ts_tcb *tcb, uint64_t now)
+{
+	uint64_t rtt = tcb->srtt ? tcb->srtt : TS_USEC_PER_MSEC;
+	uint64_t max = (uint64_t)tcb->eng->sysctl.tcp_rmem[2];
+
+	if (now - tcb->rcv_space_stamp < rtt)
+		return;
+	if (!(tcb->flags & TF_RCVBUF_LOCK) && tcb->rcv.size && tcb->rcv_copied > tcb->rcv.size / 4 &&
+	    (uint64_t)tcb->rcv.size * 2 <= max && ts_asm_empty(&tcb->ooo) &&
+	    (65535ull << tcb->rcv_wscale) >= (uint64_t)tcb->rcv.size * 2)
+		ts_ringbuf_resize(&tcb->rcv, tcb->rcv.size * 2);
+	tcb->rcv_copied = 0;
+	tcb->rcv_space_stamp = now;
+}
+
 uint32_t ts_tcb_rcvbuf(const struct ts_tcb *tcb)
 {
 	if (tcb->rcv.size)
@@ -620,6 +652,9 @@ ssize_t ts_tcp_recv(struct ts_tcb *tcb, void *buf, size_t len, uint64_t now)
 	}
 	before = ts_tcp_select_window(tcb);
 	n = ts_ringbuf_read(&tcb->rcv, buf, len);
+	tcb->rcv_copied += (uint32_t)n;
+	if (TCPS_HAVEESTABLISHED(tcb->state))
+		rcvbuf_adjust(tcb, now);
 	after = ts_tcp_select_window(tcb);
 	/* RFC 9293 3.8.6.2.2 / Linux tcp_cleanup_rbuf: announce a window that
 	 * reopened by at least an MSS and doubled, so the sender is not stuck
@@ -822,6 +857,7 @@ int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value)
 		struct ts_ringbuf *rb = opt == TS_TCP_SNDBUF ? &tcb->snd : &tcb->rcv;
 		uint32_t sz = pow2_at_least(value < 0 ? 0 : (uint64_t)value);
 
+		tcb->flags |= opt == TS_TCP_SNDBUF ? TF_SNDBUF_LOCK : TF_RCVBUF_LOCK;
 		if (rb->size == 0) {
 			/* Allocated at connect / when the handshake completes. */
 			if (opt == TS_TCP_SNDBUF)

@@ -115,6 +115,8 @@ struct ts_tcp_key {
 #define TF_LINGER 0x00100000u
 #define TF_BOUND 0x00200000u
 #define TF_LOSS_RECOVERY 0x00400000u /* after an RTO, until snd_max acked */
+#define TF_SNDBUF_LOCK 0x00800000u /* SO_SNDBUF set: no autotuning (Linux) */
+#define TF_RCVBUF_LOCK 0x01000000u /* SO_RCVBUF set: no autotuning (Linux) */
 
 struct ts_tcb {
 	struct ts_engine *eng;
@@ -174,6 +176,10 @@ struct ts_tcb {
 	/* Ring sizes to allocate when the connection is established (a
 	 * half-open child keeps no buffers: SYN floods cost no memory). */
 	uint32_t snd_want, rcv_want;
+	/* Receive autotuning (Linux tcp_rcv_space_adjust): bytes the program
+	 * read since rcv_space_stamp. */
+	uint32_t rcv_copied;
+	uint64_t rcv_space_stamp;
 	uint32_t rcv_fin_seq;		/* TF_OOO_FIN: where the FIN is */
 
 	/* Delayed ACK (Linux icsk_ack). */
@@ -324,6 +330,8 @@ void ts_tcp_set_state(struct ts_tcb *tcb, int state);
 int ts_tcp_init_buffers(struct ts_tcb *tcb);
 /* Receive buffer size, allocated or to be allocated. */
 uint32_t ts_tcb_rcvbuf(const struct ts_tcb *tcb);
+/* Linux tcp_sndbuf_expand: room for two congestion windows. */
+void ts_tcp_sndbuf_expand(struct ts_tcb *tcb);
 uint32_t ts_tcb_isn(struct ts_tcp *tcp, const struct ts_tcp_key *k, uint64_t now);
 uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr);
 /* Starts congestion control once the MSS is known. */

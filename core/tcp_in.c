@@ -84,7 +84,8 @@ static struct ts_tcb *child_alloc(struct ts_tcp *tcp, struct ts_tcb *l,
 	c->key.lport = seg->th.dport;
 	c->key.rport = seg->th.sport;
 	c->flags |= TF_PASSIVE | TF_BOUND |
-		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER | TF_CORK));
+		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER | TF_CORK | TF_SNDBUF_LOCK |
+				 TF_RCVBUF_LOCK));
 	c->keep_idle = l->keep_idle;
 	c->keep_intvl = l->keep_intvl;
 	c->keep_cnt = l->keep_cnt;
@@ -347,6 +348,7 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		tcb->backoff = 0;
 		ts_tcp_timer_stop(tcb, TCPT_REXMT);
 		ts_tcb_cc_start(tcb, now);
+		ts_tcp_sndbuf_expand(tcb);
 		ts_tcp_keepalive_reset(tcb, now);
 		tcb->flags |= TF_ACKNOW;
 		ts_tcp_output(tcb, now);
@@ -631,6 +633,7 @@ static int syn_received_ack(struct ts_tcb *tcb, struct tcp_seg *seg, uint32_t wi
 	tcb->backoff = 0;
 	ts_tcp_timer_stop(tcb, TCPT_REXMT);
 	ts_tcb_cc_start(tcb, now);
+	ts_tcp_sndbuf_expand(tcb);
 	ts_tcp_keepalive_reset(tcb, now);
 	if (tcb->flags & TF_PASSIVE) {
 		child_established(tcb);
@@ -689,6 +692,7 @@ static int new_ack(struct ts_tcb *tcb, struct tcp_seg *seg, int sack_done, int *
 	tcb->dupacks = 0;
 	sack_done |= ts_sack_ack(&tcb->sb, ack);
 	r = ts_tcp_cc_on_ack(&tcb->cc, ack, data_acked, rtt, now);
+	ts_tcp_sndbuf_expand(tcb);
 	if (tcb->flags & TF_IN_RECOVERY) {
 		if (r == TS_CC_ACK_FULL || sack_done) {
 			tcb->flags &= ~TF_IN_RECOVERY;

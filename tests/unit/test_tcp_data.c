@@ -34,7 +34,9 @@ static void test_established_send_psh_ack_stops_timer(void **state)
 	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 6, 65535, NULL, NULL, 0);
 	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
 	assert_int_equal(t->snd_una, h->iss + 6);
-	assert_int_equal(ts_tcp_writable(t), 16384);
+	/* Linux tcp_sndbuf_expand at establishment: 2 x IW x MSS, in a
+	 * power-of-two ring: 32 KB. */
+	assert_int_equal(ts_tcp_writable(t), 32768);
 	seg_expect_none(h);
 	ts_tcp_abort(t, h->now);
 	seg_flush(h);
@@ -395,6 +397,45 @@ static void test_established_small_window_probe_sends_what_fits(void **state)
 	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 501, 65535, NULL, NULL, 0);
 	seg_expect_data(h, TH_ACK, h->iss + 501, PEER_ISS + 1, 65535, 1460);
 	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1961, PEER_ISS + 1, 65535, 40);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* Buffer autotuning as Linux: the send buffer follows cwnd, the receive
+ * buffer a program that keeps reading; SO_SNDBUF/SO_RCVBUF lock them. */
+static void test_established_buffers_autotune_unless_locked(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint32_t seq = PEER_ISS + 1;
+	char buf[65536];
+	int v;
+
+	fill_big();
+	assert_int_equal(t->snd.size, 32768);
+	t->cc.cwnd = 100; /* as if slow start had run */
+	ts_tcp_sndbuf_expand(t);
+	assert_int_equal(t->snd.size, 524288);
+	assert_int_equal(t->rcv.size, 131072);
+	for (int i = 0; i < 40; i++) {
+		seg_in(h, TH_ACK, seq, h->iss + 1, 65535, NULL, big, 1460);
+		seq += 1460;
+	}
+	th_advance(h, 10 * MS);
+	assert_true(ts_tcp_recv(t, buf, sizeof(buf), h->now) > 0);
+	assert_int_equal(t->rcv.size, 262144);
+	seg_flush(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+	/* Locked by the program: no growth. */
+	h->established = 0;
+	t = ts_tcp_socket(&h->eng, &th_cb, h);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_SNDBUF, 8192), 0);
+	assert_int_equal(ts_tcp_bind(t, TH_LOCAL, TH_LPORT), 0);
+	assert_int_equal(ts_tcp_connect(t, TH_PEER, TH_PPORT, h->now), 0);
+	seg_in(h, TH_SYN | TH_ACK, PEER_ISS, h->iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(ts_tcp_getopt(t, TS_TCP_SNDBUF, &v), 0);
+	assert_int_equal(v, 8192);
 	ts_tcp_abort(t, h->now);
 	seg_flush(h);
 }
@@ -814,6 +855,7 @@ int main(void)
 		T(test_established_zero_window_persist_probes),
 		TW(test_established_zero_window_persist_probes),
 		T(test_established_small_window_probe_sends_what_fits),
+		TO(test_established_buffers_autotune_unless_locked),
 		T(test_established_keepalive_probes_then_reset),
 		T(test_established_keepalive_answered_keeps_connection),
 		TO(test_syn_options_negotiated),
