@@ -87,7 +87,10 @@
 	X(UdpOutDatagrams)                                                    \
 	X(UdpRcvbufErrors)                                                    \
 	X(UdpSndbufErrors)                                                    \
-	X(UdpInCsumErrors)
+	X(UdpInCsumErrors)                                                    \
+	X(TsExtUdpChanBadMsgs)     /* malformed message from a program */    \
+	X(TsExtUdpChanDrops)       /* program gone before its datagram */    \
+	X(TsExtUdpSendFailed)      /* refused by the engine after the shim */
 
 #define TS_STATS_TCP(X)                                                       \
 	X(TcpActiveOpens)                                                     \

@@ -64,7 +64,7 @@ static void chan_tx_one(struct ts_chan *c, size_t n)
 	long r;
 
 	if (ts_chan_hdr_decode(rx_buf, n, &h) < 0 || h.kind != TS_CHAN_DATA) {
-		c->d->eng.stats.UdpSndbufErrors++;
+		c->d->eng.stats.TsExtUdpChanBadMsgs++;
 		return;
 	}
 	/* The shim checked what Linux checks before queueing (EMSGSIZE,
@@ -72,9 +72,11 @@ static void chan_tx_one(struct ts_chan *c, size_t n)
 	 * Linux send could only lose on the way: it is counted. */
 	r = ts_udp_sendto(&c->d->eng, c->us, (h.flags & TS_CHAN_F_DST) != 0, h.addr, h.port,
 			  rx_buf + TS_CHAN_HDR_LEN, n - TS_CHAN_HDR_LEN, ts_daemon_now());
-	if (r < 0)
+	if (r < 0) {
+		c->d->eng.stats.TsExtUdpSendFailed++;
 		ts_debug(c->d, "udp socket %llu: send: %s", (unsigned long long)c->us->sk.id,
 			 strerror((int)-r));
+	}
 }
 
 static void chan_read(struct ts_chan *c)
@@ -131,8 +133,10 @@ void ts_chan_flush(struct ts_chan *c)
 		}
 		/* Sent, or the program is gone (EPIPE: EOF follows). */
 		ts_pkt_free(ts_udp_recv(eng, c->us, NULL, NULL));
-		if (n < 0)
+		if (n < 0) {
 			c->tx_drops++;
+			eng->stats.TsExtUdpChanDrops++;
+		}
 	}
 	chan_set_events(c, UV_READABLE);
 }
