@@ -967,6 +967,23 @@ int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value)
 	return -ENOPROTOOPT;
 }
 
+int ts_tcp_foreach(struct ts_engine *eng, void (*fn)(const struct ts_tcb *tcb, void *arg),
+		   void *arg)
+{
+	struct ts_tcp *tcp = ts_tcp_of(eng);
+	int n = 0;
+
+	if (tcp == NULL)
+		return 0;
+	for (const struct ts_tcb *t = tcp->all; t != NULL; t = t->all_next) {
+		if (t->zombie)
+			continue;
+		fn(t, arg);
+		n++;
+	}
+	return n;
+}
+
 void ts_tcp_get_info(const struct ts_tcb *tcb, struct ts_tcp_info *in, uint64_t now)
 {
 	memset(in, 0, sizeof(*in));

@@ -298,6 +298,11 @@ int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value);
 size_t ts_tcp_readable(const struct ts_tcb *tcb);
 size_t ts_tcp_writable(const struct ts_tcb *tcb);
 void ts_tcp_get_info(const struct ts_tcb *tcb, struct ts_tcp_info *info, uint64_t now);
+/* Calls fn for every live TCB (listeners, connections, orphans in
+ * FIN-WAIT/TIME-WAIT), as `ss -ta` lists them; fn must not close any.
+ * Returns how many. */
+int ts_tcp_foreach(struct ts_engine *eng, void (*fn)(const struct ts_tcb *tcb, void *arg),
+		   void *arg);
 
 /* --- engine hooks (eng->l4[6]) --- */
 int ts_tcp_input(struct ts_engine *eng, struct pktbuf *pkt);

@@ -751,8 +751,13 @@ static void test_challenge_ack_global_limit(void **state)
 	seg_flush(h);
 }
 
+static void count_states(const struct ts_tcb *t, void *arg)
+{
+	((int *)arg)[t->state]++;
+}
+
 /* `tapsock ss` / TCP_INFO see the state, the RFC variables and the next
- * timer. */
+ * timer; ts_tcp_foreach lists every TCB. */
 static void test_info_reports_state_and_timer(void **state)
 {
 	struct th *h = *state;
@@ -773,6 +778,15 @@ static void test_info_reports_state_and_timer(void **state)
 	assert_int_equal(in.cwnd, 10);
 	assert_string_equal(in.cc, "cubic");
 	assert_int_equal(ts_tcp_state_linux(in.state), 1);
+	{
+		int states[TCPS_NSTATES] = {0};
+
+		tcb_listen(h, 4);
+		assert_int_equal(ts_tcp_foreach(&h->eng, count_states, states), 2);
+		assert_int_equal(states[TCPS_ESTABLISHED], 1);
+		assert_int_equal(states[TCPS_LISTEN], 1);
+		ts_tcp_close(h->listener, h->now);
+	}
 	ts_tcp_abort(t, h->now);
 	seg_flush(h);
 }
