@@ -781,11 +781,16 @@ static void test_info_reports_state_and_timer(void **state)
 	{
 		int states[TCPS_NSTATES] = {0};
 
-		tcb_listen(h, 4);
+		struct ts_tcb *l = ts_tcp_socket(&h->eng, &th_cb, h);
+
+		/* The port is taken by the connection (no SO_REUSEADDR). */
+		assert_int_equal(ts_tcp_bind(l, 0, TH_LPORT), -EADDRINUSE);
+		assert_int_equal(ts_tcp_bind(l, 0, TH_LPORT + 1), 0);
+		assert_int_equal(ts_tcp_listen(l, 4), 0);
 		assert_int_equal(ts_tcp_foreach(&h->eng, count_states, states), 2);
 		assert_int_equal(states[TCPS_ESTABLISHED], 1);
 		assert_int_equal(states[TCPS_LISTEN], 1);
-		ts_tcp_close(h->listener, h->now);
+		ts_tcp_close(l, h->now);
 	}
 	ts_tcp_abort(t, h->now);
 	seg_flush(h);
