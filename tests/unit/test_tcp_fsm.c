@@ -994,6 +994,50 @@ static void test_callbacks_may_close_during_input(void **state)
 	assert_int_equal(ts_tcp_live(), h->tcb0);
 }
 
+
+/* Bind rules (Linux, reduced): one owner per address/port unless both set
+ * SO_REUSEADDR and neither listens; a TIME-WAIT holder yields to
+ * SO_REUSEADDR only; connect picks a port in ip_local_port_range. */
+static void test_bind_rules_and_ephemeral_ports(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *a = ts_tcp_socket(&h->eng, &th_cb, h);
+	struct ts_tcb *b = ts_tcp_socket(&h->eng, &th_cb, h);
+	struct ts_tcb *c, *t;
+
+	assert_int_equal(ts_tcp_bind(a, 0, 7000), 0);
+	assert_int_equal(ts_tcp_bind(b, TH_LOCAL, 7000), -EADDRINUSE);
+	assert_int_equal(ts_tcp_bind(b, TS_IP4(198, 18, 0, 99), 7001), -EADDRNOTAVAIL);
+	ts_tcp_setopt(a, TS_TCP_REUSEADDR, 1);
+	ts_tcp_setopt(b, TS_TCP_REUSEADDR, 1);
+	assert_int_equal(ts_tcp_bind(b, TH_LOCAL, 7000), 0);
+	ts_tcp_close(b, h->now);
+	assert_int_equal(ts_tcp_listen(a, 4), 0);
+	b = ts_tcp_socket(&h->eng, &th_cb, h);
+	ts_tcp_setopt(b, TS_TCP_REUSEADDR, 1);
+	assert_int_equal(ts_tcp_bind(b, 0, 7000), -EADDRINUSE); /* a listens */
+	ts_tcp_close(b, h->now);
+	ts_tcp_close(a, h->now);
+	/* A TIME-WAIT connection on TH_LPORT. */
+	t = tcb_time_wait(h);
+	ts_tcp_close(t, h->now);
+	c = ts_tcp_socket(&h->eng, &th_cb, h);
+	assert_int_equal(ts_tcp_bind(c, 0, TH_LPORT), -EADDRINUSE);
+	ts_tcp_setopt(c, TS_TCP_REUSEADDR, 1);
+	assert_int_equal(ts_tcp_bind(c, 0, TH_LPORT), 0);
+	ts_tcp_close(c, h->now);
+	/* An unbound connect takes an ephemeral port. */
+	c = ts_tcp_socket(&h->eng, &th_cb, h);
+	assert_int_equal(ts_tcp_connect(c, TH_PEER, 443, h->now), 0);
+	assert_true(c->key.lport >= 32768 && c->key.lport <= 60999);
+	assert_int_equal(c->key.laddr, TH_LOCAL);
+	assert_int_equal(ts_tcp_connect(c, TH_PEER, 443, h->now), -EALREADY);
+	seg_flush(h);
+	ts_tcp_close(c, h->now);
+	th_advance(h, 61 * S);
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -1058,6 +1102,7 @@ int main(void)
 		TO(test_time_wait_syn_newer_timestamp_reuses),
 		T(test_syn_received_child_has_no_rings_until_established),
 		T(test_callbacks_may_close_during_input),
+		T(test_bind_rules_and_ephemeral_ports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
