@@ -182,6 +182,29 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	return ret(SHIM(send_common(fd, s, buf, n, flags, sa, len, sa != NULL)));
 }
 
+/* Runs fn on a msghdr whose iovec array came from the program: copied
+ * first (EFAULT for a bad pointer, EMSGSIZE above UIO_MAXIOV, as Linux's
+ * import_iovec for sendmsg/recvmsg). */
+static ssize_t with_user_iov(int fd, struct ts_shim_sock *s, struct msghdr *m, int flags,
+			     ssize_t (*fn)(int, struct ts_shim_sock *, const struct msghdr *, int))
+{
+	struct iovec iov[UIO_MAXIOV];
+
+	if (m->msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	if (m->msg_iovlen > 0) {
+		if (ts_shim_copy_in(iov, m->msg_iov, m->msg_iovlen * sizeof(iov[0])) < 0)
+			return -EFAULT;
+		m->msg_iov = iov;
+	}
+	return fn(fd, s, m, flags);
+}
+
+static ssize_t recvmsg_fn(int fd, struct ts_shim_sock *s, const struct msghdr *m, int flags)
+{
+	return ts_shim_recvmsg(fd, s, (struct msghdr *)m, flags);
+}
+
 static ssize_t sendmsg_common(int fd, struct ts_shim_sock *s, const struct msghdr *um,
 			      int flags)
 {
@@ -200,7 +223,7 @@ static ssize_t sendmsg_common(int fd, struct ts_shim_sock *s, const struct msghd
 		return -EINVAL;
 	if (m.msg_namelen > sizeof(struct sockaddr_storage))
 		m.msg_namelen = sizeof(struct sockaddr_storage);
-	return ts_shim_sendmsg(fd, s, &m, flags);
+	return with_user_iov(fd, s, &m, flags, ts_shim_sendmsg);
 }
 
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -255,7 +278,7 @@ static ssize_t writev_common(int fd, struct ts_shim_sock *s, const struct iovec 
 	if (cnt < 0 || cnt > UIO_MAXIOV)
 		return -EINVAL;
 	m.msg_iovlen = (size_t)cnt;
-	return ts_shim_sendmsg(fd, s, &m, 0);
+	return with_user_iov(fd, s, &m, 0, ts_shim_sendmsg);
 }
 
 TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
@@ -325,7 +348,7 @@ static ssize_t recvmsg_common(int fd, struct ts_shim_sock *s, struct msghdr *um,
 		return -EFAULT;
 	if (m.msg_name == NULL)
 		m.msg_namelen = 0;
-	r = ts_shim_recvmsg(fd, s, &m, flags);
+	r = with_user_iov(fd, s, &m, flags, recvmsg_fn);
 	if (r < 0)
 		return r;
 	um->msg_namelen = m.msg_namelen;
@@ -382,6 +405,8 @@ TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 	if (s == NULL)
 		return ts_real.read(fd, buf, n);
+	if (n == 0)
+		return 0;	/* Linux sock_read_iter: nothing read, nothing taken */
 	return ret(SHIM(recv_common(fd, s, buf, n, 0, NULL, NULL)));
 }
 
@@ -389,8 +414,20 @@ static ssize_t readv_common(int fd, struct ts_shim_sock *s, const struct iovec *
 {
 	struct msghdr m = {.msg_iov = (struct iovec *)iov};
 
+	struct iovec kiov[UIO_MAXIOV];
+	size_t total = 0;
+
 	if (cnt < 0 || cnt > UIO_MAXIOV)
 		return -EINVAL;
+	if (cnt > 0 && ts_shim_copy_in(kiov, m.msg_iov, (size_t)cnt * sizeof(kiov[0])) < 0)
+		return -EFAULT;
+	for (int i = 0; i < cnt; i++)
+		total += kiov[i].iov_len;
+	/* Linux sock_read_iter: a read of nothing returns 0 and leaves the
+	 * queue alone (recv of 0 bytes does consume a datagram). */
+	if (total == 0)
+		return 0;
+	m.msg_iov = kiov;
 	m.msg_iovlen = (size_t)cnt;
 	return ts_shim_recvmsg(fd, s, &m, 0);
 }
@@ -411,6 +448,8 @@ TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 	if (s == NULL || n > buflen)
 		return ts_real.__read_chk(fd, buf, n, buflen);
+	if (n == 0)
+		return 0;
 	return ret(SHIM(recv_common(fd, s, buf, n, 0, NULL, NULL)));
 }
 

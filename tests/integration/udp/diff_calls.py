@@ -224,10 +224,28 @@ mh = Msghdr(ctypes.cast(src, ctypes.c_void_p), 16, ctypes.cast(ctypes.pointer(io
             1, None, 0, 0)
 r = libc.recvmsg(a, ctypes.byref(mh), 0)
 show("recvmsg 10 of 100", r, (mh.flags & MSG_TRUNC != 0, mh.namelen, sym(socket.inet_ntoa(src.raw[4:8]))))
+call("read 0 bytes leaves the datagram", libc.read, a, buf, 0)
+show("FIONREAD after read 0", libc.ioctl(a, FIONREAD, ctypes.byref(n)), n.value)
 ctypes.set_errno(0)
 r = libc.recv(a, None, 10, 0)
 show("recv NULL buffer", r)
 call("recv after the queue is empty", libc.recv, a, buf, 10, MSG_DONTWAIT)
+libc.readv.argtypes = libc.writev.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.readv.restype = libc.writev.restype = ctypes.c_ssize_t
+call("readv bad iovec pointer", libc.readv, a, BAD, 2)
+call("readv 2000 iovecs", libc.readv, a, buf, 2000)
+libc.sendmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.sendmsg.restype = ctypes.c_ssize_t
+bmh = Msghdr(ctypes.cast(sin("127.0.0.1", port), ctypes.c_void_p), 16, BAD, 1, None, 0, 0)
+call("sendmsg bad iovec pointer", libc.sendmsg, b, ctypes.byref(bmh), 0)
+call("sendmsg bad msghdr pointer", libc.sendmsg, b, BAD, 0)
+call("recvmsg bad msghdr pointer", libc.recvmsg, a, BAD, MSG_DONTWAIT)
+call("write 0 bytes to self (connected)", libc.connect, b, sin("127.0.0.1", port), 16)
+call("write 0 bytes", libc.write, b, buf, 0)
+libc.usleep(100000)
+show("FIONREAD of an empty datagram", libc.ioctl(a, FIONREAD, ctypes.byref(n)), n.value)
+call("recv the empty datagram", libc.recv, a, buf, 10, MSG_DONTWAIT)
+call("recv after it", libc.recv, a, buf, 10, MSG_DONTWAIT)
 libc.close(b)
 
 # --- connected sockets: ECONNREFUSED, disconnect ---------------------------------
