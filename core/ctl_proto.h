@@ -54,6 +54,29 @@ enum ts_ctl_op {
 	TS_CTL_OP_STAT_RESET = 3,	/* zero all counters */
 	TS_CTL_OP_SYSCTL_GET = 4,	/* one tunable, or all */
 	TS_CTL_OP_SYSCTL_SET = 5,	/* write one tunable */
+	/* Fault injection, capture and trace (core/daemon/ctl_fault.c,
+	 * ctl_stream.c).  Rule text and filters travel as strings, parsed by
+	 * core/fault.c and core/capture.c in the daemon.
+	 * FAULT_ADD: str rule -> u32 id, str canonical rule (-EINVAL: bad
+	 * rule, -ENOSPC: too many).  FAULT_LIST: -> u32 n, n x (u32 id, str
+	 * rule, u64 matched, u64 acted).  FAULT_DEL: u32 id (-ENOENT).
+	 * FAULT_CLEAR: empty.
+	 * CAPTURE: str filter, u8 flags (1: loopback too), u32 snaplen -> 0;
+	 * then the daemon pushes CAPTURE_DATA messages (id 0) on that
+	 * connection: u64 frames dropped so far (client too slow), then the
+	 * rest of the body is one pcap record (header + data).
+	 * TRACE: str kinds ("" all, else names separated by spaces) -> 0;
+	 * then TRACE_DATA pushed: u64 events lost so far, u32 n, n x (u64
+	 * seq, u64 wall-clock µs, u16 kind, str text).  A subscriber that
+	 * does not keep up loses messages (counted); the engine never waits. */
+	TS_CTL_OP_FAULT_ADD = 16,
+	TS_CTL_OP_FAULT_LIST = 17,
+	TS_CTL_OP_FAULT_DEL = 18,
+	TS_CTL_OP_FAULT_CLEAR = 19,
+	TS_CTL_OP_CAPTURE = 20,
+	TS_CTL_OP_CAPTURE_DATA = 21,
+	TS_CTL_OP_TRACE = 22,
+	TS_CTL_OP_TRACE_DATA = 23,
 	TS_CTL_OP_SOCK_BASE = 32,	/* first socket operation */
 	/* Socket ops (the shim's; bodies in chan.h, handlers in
 	 * core/daemon/ctl_sock.c).  Every op but SOCKET carries the

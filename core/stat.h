@@ -147,7 +147,9 @@
 	X(TsExtFaultDups)                                                     \
 	X(TsExtFaultReorders)                                                 \
 	X(TsExtFaultCorrupts)                                                 \
-	X(TsExtFaultHeldOverflow)  /* delay/reorder queue full: frame lost */
+	X(TsExtFaultHeldOverflow)  /* delay/reorder queue full: frame lost */ \
+	X(TsExtCaptureDrops)       /* frames a slow `tapsock capture` missed */ \
+	X(TsExtTraceLost)          /* events a slow `tapsock trace` missed */
 
 #define TS_STATS(X)                                                           \
 	TS_STATS_LINK(X) TS_STATS_ARP(X) TS_STATS_IP(X) TS_STATS_ICMP(X)      \

@@ -76,6 +76,10 @@ int cli_demo(int argc, char **argv);
 int cli_stat(int argc, char **argv);
 int cli_sysctl(int argc, char **argv);
 int cli_info(int argc, char **argv);
+/* fault.c: `fault add|list|del|clear`; capture.c: `capture`, `trace`. */
+int cli_fault(int argc, char **argv);
+int cli_capture(int argc, char **argv);
+int cli_trace(int argc, char **argv);
 
 /* lab.c, for demo and tests: bring a lab up / down. 0 or 1 (message
  * printed). */

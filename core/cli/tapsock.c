@@ -30,6 +30,12 @@ static void usage(FILE *f)
 		"  sysctl [--lab NAME | --sock PATH] [-a] [-n] [-w] [KEY[=VALUE]]...\n"
 		"                                engine tunables (Linux names)\n"
 		"  info [--lab NAME | --sock PATH]  engine address, MAC, MTU, daemon pid\n"
+		"  fault add|list|del|clear [--lab NAME | --sock PATH] [--json] ...\n"
+		"                                drop/delay/duplicate/reorder/corrupt rules\n"
+		"  capture [--lab NAME | --sock PATH] [-w FILE] [-c N] [--duration S] [FILTER]\n"
+		"                                live pcap of the engine's frames\n"
+		"  trace [--lab NAME | --sock PATH] [--json] [-c N] [KIND]...\n"
+		"                                live engine events, one line each\n"
 		"Without --lab/--sock, commands use $TAPSOCK_SOCK, else the lab named 'lab'.\n");
 }
 
@@ -122,6 +128,12 @@ int main(int argc, char **argv)
 		return cli_info(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
 		return cli_demo(argc - 1, argv + 1);
+	if (strcmp(cmd, "fault") == 0)
+		return cli_fault(argc - 1, argv + 1);
+	if (strcmp(cmd, "capture") == 0)
+		return cli_capture(argc - 1, argv + 1);
+	if (strcmp(cmd, "trace") == 0)
+		return cli_trace(argc - 1, argv + 1);
 	fprintf(stderr, "tapsock: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -24,6 +24,11 @@ struct ts_daemon {
 	uv_signal_t sig_int, sig_term;
 	struct ts_ctl_server *ctl;	/* the control listener (ctl.c) */
 	FILE *pcap;			/* --pcap, or NULL */
+	/* Live capture and trace streams (ctl_stream.c): frames seen by the
+	 * engine's tap_hook go to capture_hook too; after_kick runs at the
+	 * end of every ts_daemon_kick (pushes new trace events). */
+	void (*capture_hook)(struct ts_daemon *d, int dir, const struct pktbuf *frame, int l2);
+	void (*after_kick)(struct ts_daemon *d);
 	int verbose;
 	int stopping;
 };
@@ -50,5 +55,17 @@ void ts_debug(const struct ts_daemon *d, const char *fmt, ...)
 /* --pcap FILE: every frame in and out of the TAP, Ethernet link type. */
 int ts_pcap_open(struct ts_daemon *d, const char *path, char *err, size_t errlen);
 void ts_pcap_close(struct ts_daemon *d);
+/* The engine's tap_hook (arg: the daemon): --pcap file, then capture_hook. */
+void ts_daemon_tap_hook(struct ts_engine *eng, int dir, const struct pktbuf *frame, int l2,
+			void *arg);
+/* Maps the daemon's monotonic clock (µs, the engine's `now`) to wall-clock
+ * µs since the epoch, with one offset taken at the first call. */
+uint64_t ts_daemon_wall_us(uint64_t mono_us);
+
+/* Fault rules over the control socket (ctl_fault.c: FAULT_ADD, _LIST,
+ * _DEL, _CLEAR) and the capture/trace streams (ctl_stream.c: CAPTURE,
+ * TRACE). */
+void ts_ctl_fault_register(void);
+void ts_ctl_stream_register(void);
 
 #endif

@@ -60,6 +60,8 @@ void ts_daemon_kick(struct ts_daemon *d)
 		return;
 	now = ts_daemon_now();
 	deadline = ts_engine_poll(&d->eng, now);
+	if (d->after_kick != NULL)
+		d->after_kick(d);	/* streams: push what the engine just did */
 	if (deadline == TS_NEVER) {
 		uv_timer_stop(&d->timer);
 		return;

@@ -1,51 +1,60 @@
 /* --pcap FILE: writes every frame the engine reads from or sends to the
- * TAP in libpcap format (microsecond timestamps, LINKTYPE_ETHERNET), via
- * the engine's tap_hook.  Packets through the in-engine loopback carry no
- * Ethernet header and are not written. */
+ * TAP in libpcap format (core/capture.c: microsecond timestamps,
+ * LINKTYPE_ETHERNET), via the engine's tap_hook, which also feeds live
+ * `tapsock capture` streams (ctl_stream.c).  Frames in are written as they
+ * arrive (before fault rules), frames out as they leave (after them).
+ * Packets through the in-engine loopback are not written to the file (a
+ * live capture may ask for them). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
 #include <string.h>
-#include <sys/time.h>
+#include <time.h>
 
+#include "capture.h"
 #include "daemon.h"
 
-#define PCAP_MAGIC 0xa1b2c3d4u
-#define PCAP_SNAPLEN 65535u
-#define LINKTYPE_ETHERNET 1u
-
-static void put32(FILE *f, uint32_t v)
+uint64_t ts_daemon_wall_us(uint64_t mono_us)
 {
-	fwrite(&v, 4, 1, f);	/* pcap files are in the writer's byte order */
+	static int64_t offset;
+	static int have;
+
+	if (!have) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		offset = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 -
+			 (int64_t)ts_daemon_now();
+		have = 1;
+	}
+	return (uint64_t)((int64_t)mono_us + offset);
 }
 
-static void put16(FILE *f, uint16_t v)
+void ts_daemon_tap_hook(struct ts_engine *eng, int dir, const struct pktbuf *frame, int l2,
+			void *arg)
 {
-	fwrite(&v, 2, 1, f);
-}
-
-static void pcap_hook(struct ts_engine *eng, int dir, const struct pktbuf *frame, int l2,
-		      void *arg)
-{
+	static uint8_t rec[TS_PCAP_REC_HDR_LEN + TS_PCAP_SNAPLEN];
 	struct ts_daemon *d = arg;
-	struct timeval tv;
-	uint32_t caplen;
 
-	if (d->pcap == NULL || !l2)
-		return;
-	gettimeofday(&tv, NULL);
-	caplen = frame->len > PCAP_SNAPLEN ? PCAP_SNAPLEN : (uint32_t)frame->len;
-	put32(d->pcap, (uint32_t)tv.tv_sec);
-	put32(d->pcap, (uint32_t)tv.tv_usec);
-	put32(d->pcap, caplen);
-	put32(d->pcap, (uint32_t)frame->len);
-	fwrite(frame->data, 1, caplen, d->pcap);
-	fflush(d->pcap);
+	if (d->pcap != NULL && l2) {
+		/* The daemon's clock, not eng->now: a frame a program sends
+		 * between engine entry points carries the time it left. */
+		int n = ts_pcap_record(rec, sizeof(rec), ts_daemon_wall_us(ts_daemon_now()),
+				       frame->data, frame->len, l2, TS_PCAP_SNAPLEN);
+
+		if (n > 0) {
+			fwrite(rec, 1, (size_t)n, d->pcap);
+			fflush(d->pcap);
+		}
+	}
+	if (d->capture_hook != NULL)
+		d->capture_hook(d, dir, frame, l2);
 }
 
 int ts_pcap_open(struct ts_daemon *d, const char *path, char *err, size_t errlen)
 {
+	uint8_t hdr[TS_PCAP_HDR_LEN];
 	FILE *f = fopen(path, "we");
 
 	if (f == NULL) {
@@ -54,16 +63,11 @@ int ts_pcap_open(struct ts_daemon *d, const char *path, char *err, size_t errlen
 		snprintf(err, errlen, "--pcap %s: %s", path, strerror(errno));
 		return r;
 	}
-	put32(f, PCAP_MAGIC);
-	put16(f, 2);
-	put16(f, 4);
-	put32(f, 0);		/* thiszone */
-	put32(f, 0);		/* sigfigs */
-	put32(f, PCAP_SNAPLEN);
-	put32(f, LINKTYPE_ETHERNET);
+	ts_pcap_file_header(hdr, TS_PCAP_SNAPLEN);
+	fwrite(hdr, 1, sizeof(hdr), f);
 	fflush(f);
 	d->pcap = f;
-	d->eng.tap_hook = pcap_hook;
+	d->eng.tap_hook = ts_daemon_tap_hook;
 	d->eng.tap_hook_arg = d;
 	return 0;
 }
@@ -72,7 +76,8 @@ void ts_pcap_close(struct ts_daemon *d)
 {
 	if (d->pcap == NULL)
 		return;
-	d->eng.tap_hook = NULL;
+	if (d->capture_hook == NULL)
+		d->eng.tap_hook = NULL;
 	fclose(d->pcap);
 	d->pcap = NULL;
 }

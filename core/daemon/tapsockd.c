@@ -27,6 +27,8 @@ static void register_ops(void)
 {
 	ts_ctl_core_register();
 	ts_ctl_sock_register();
+	ts_ctl_fault_register();
+	ts_ctl_stream_register();
 }
 
 static void usage(FILE *f)
