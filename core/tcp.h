@@ -355,6 +355,9 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now);
 int ts_tcp_xmit(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t len,
 		uint64_t now);
 void ts_tcp_send_ack(struct ts_tcb *tcb, uint64_t now);
+/* Retransmits the first unacknowledged segment (with the FIN if it fits),
+ * whatever the windows say. */
+void ts_tcp_retransmit_head(struct ts_tcb *tcb, uint64_t now);
 /* An RST in answer to seg, for which no TCB exists (RFC 9293 3.10.7.1). */
 void ts_tcp_send_reset(struct ts_engine *eng, const struct tcp_seg *seg);
 /* An RST from a TCB (abort). */

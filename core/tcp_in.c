@@ -571,27 +571,6 @@ static void sack_recovery_send(struct ts_tcb *tcb, uint64_t now)
 	}
 }
 
-static void retransmit_head(struct ts_tcb *tcb, uint64_t now)
-{
-	uint32_t mss = ts_tcb_eff_mss(tcb);
-	uint32_t data = (uint32_t)ts_ringbuf_len(&tcb->snd) - (tcb->snd_una - tcb->snd_buf_seq);
-	uint32_t len = data < mss ? data : mss;
-	uint8_t fl = TH_ACK;
-
-	if (tcb->snd_una - tcb->snd_buf_seq > ts_ringbuf_len(&tcb->snd))
-		len = 0;
-	if (len == data && tcb->flags & TF_FIN_SENT)
-		fl |= TH_FIN;
-	if (len == 0 && !(fl & TH_FIN))
-		return;
-	ts_tcp_xmit(tcb, fl, tcb->snd_una, len, now);
-	tcb->eng->stats.TcpRetransSegs++;
-	tcb->total_retrans++;
-	tcb->flags &= ~TF_RTT_TIMING;
-	if (tcb->flags & TF_SACK)
-		ts_sack_sent_rxt(&tcb->sb, tcb->snd_una, len);
-}
-
 /* RFC 9293 3.10.7.4 fifth check in SYN-RECEIVED: SND.UNA < SEG.ACK =<
  * SND.NXT enters ESTABLISHED, otherwise <SEQ=SEG.ACK><CTL=RST>.  Returns
  * 1 to go on with the segment. */
@@ -699,7 +678,7 @@ static int new_ack(struct ts_tcb *tcb, struct tcp_seg *seg, int sack_done, int *
 			tcb->sb.in_recovery = 0;
 		} else if (r == TS_CC_ACK_PARTIAL && !(tcb->flags & TF_SACK)) {
 			/* RFC 6582 3.2 (5): retransmit the next hole. */
-			retransmit_head(tcb, now);
+			ts_tcp_retransmit_head(tcb, now);
 		}
 	}
 	if (tcb->flags & TF_LOSS_RECOVERY && SEQ_GEQ(ack, tcb->snd_max))
@@ -753,7 +732,7 @@ static void dup_ack(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 	tcb->flags |= TF_IN_RECOVERY;
 	if (sack)
 		ts_sack_enter_recovery(&tcb->sb, tcb->snd_una, tcb->snd_max);
-	retransmit_head(tcb, now);
+	ts_tcp_retransmit_head(tcb, now);
 	ts_tcp_rexmt_arm(tcb, now);
 	if (sack)
 		sack_recovery_send(tcb, now);

@@ -245,6 +245,43 @@ int ts_tcp_challenge_ack(struct ts_tcb *tcb, uint64_t now)
 	return 1;
 }
 
+void ts_tcp_retransmit_head(struct ts_tcb *tcb, uint64_t now)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	uint32_t data = (uint32_t)ts_ringbuf_len(&tcb->snd) - (tcb->snd_una - tcb->snd_buf_seq);
+	uint32_t len = data < mss ? data : mss;
+	uint8_t fl = TH_ACK;
+
+	if (tcb->snd_una - tcb->snd_buf_seq > ts_ringbuf_len(&tcb->snd))
+		len = 0;
+	if (len == data && tcb->flags & TF_FIN_SENT)
+		fl |= TH_FIN;
+	if (len == 0 && !(fl & TH_FIN))
+		return;
+	ts_tcp_xmit(tcb, fl, tcb->snd_una, len, now);
+	tcb->eng->stats.TcpRetransSegs++;
+	tcb->total_retrans++;
+	tcb->flags &= ~TF_RTT_TIMING;
+	if (tcb->flags & TF_SACK)
+		ts_sack_sent_rxt(&tcb->sb, tcb->snd_una, len);
+}
+
+/* Bytes SACKed in [a, b). */
+static uint32_t sacked_between(const struct ts_tcb *tcb, uint32_t a, uint32_t b)
+{
+	struct ts_sack_block r[TS_SACK_MAX_RANGES];
+	int nr = ts_sack_ranges(&tcb->sb, r, TS_SACK_MAX_RANGES);
+	uint32_t n = 0;
+
+	for (int k = 0; k < nr; k++) {
+		uint32_t lo = SEQ_MAX(r[k].start, a), hi = SEQ_MIN(r[k].end, b);
+
+		if (SEQ_LT(lo, hi))
+			n += hi - lo;
+	}
+	return n;
+}
+
 void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 {
 	uint32_t mss = ts_tcb_eff_mss(tcb);
@@ -298,6 +335,10 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 			cw += (uint32_t)tcb->dupacks * mss;
 		wnd = tcb->snd_wnd < cw ? tcb->snd_wnd : cw;
 		inflight = tcb->snd_nxt - tcb->snd_una;
+		/* SACKed data has left the network (Linux: packets_out -
+		 * sacked_out): it does not count against cwnd. */
+		if (tcb->flags & TF_SACK && ts_sack_any(&tcb->sb))
+			inflight -= sacked_between(tcb, tcb->snd_una, tcb->snd_nxt);
 		usable = wnd > inflight ? wnd - inflight : 0;
 		len = avail < usable ? avail : usable;
 		if (len > mss)
@@ -313,10 +354,17 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 				tcb->snd_nxt = nx;
 				continue;
 			}
-			for (uint32_t k = 1; k < len; k++) {
-				if (ts_sack_is_sacked(&tcb->sb, tcb->snd_nxt + k, 1)) {
-					len = k;
-					break;
+			{
+				/* Stop short of the next SACKed range. */
+				struct ts_sack_block r[TS_SACK_MAX_RANGES];
+				int nr = ts_sack_ranges(&tcb->sb, r, TS_SACK_MAX_RANGES);
+
+				for (int k = 0; k < nr; k++) {
+					if (SEQ_GT(r[k].start, tcb->snd_nxt)) {
+						if (SEQ_LT(r[k].start, tcb->snd_nxt + len))
+							len = r[k].start - tcb->snd_nxt;
+						break;
+					}
 				}
 			}
 		}

@@ -185,6 +185,28 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 
 	if (tcb->snd_una == tcb->snd_max)
 		return 0; /* nothing outstanding */
+	if (tcb->snd_wnd == 0 && !(tcb->flags & TF_ORPHAN) && TCPS_HAVEESTABLISHED(tcb->state)) {
+		/* Linux: the receiver shrank its window to zero under our data.
+		 * The retransmissions become zero-window probes; the
+		 * connection dies only after tcp_rto_max without any ACK. */
+		if (now - tcb->last_rcv > max) {
+			eng->stats.TcpExtTCPAbortOnTimeout++;
+			ts_tcp_done(tcb, ETIMEDOUT);
+			return 1;
+		}
+		eng->stats.TcpExtTCPTimeouts++;
+		ts_tcp_cc_on_rto(&tcb->cc, tcb->snd_max, now);
+		ts_sack_on_rto(&tcb->sb);
+		tcb->flags &= ~(TF_IN_RECOVERY | TF_RTT_TIMING);
+		tcb->flags |= TF_LOSS_RECOVERY;
+		tcb->dupacks = 0;
+		tcb->snd_nxt = tcb->snd_una;
+		ts_tcp_retransmit_head(tcb, now);
+		tcb->backoff++;
+		tcb->rto = tcb->rto * 2 < max ? tcb->rto * 2 : max;
+		tcb->timer[TCPT_REXMT] = now + tcb->rto;
+		return 0;
+	}
 	if (write_timeout(tcb, now))
 		return 1;
 	if (tcb->retransmits == 0)

@@ -440,6 +440,41 @@ static void test_established_buffers_autotune_unless_locked(void **state)
 	seg_flush(h);
 }
 
+/* Linux: a window shrunk to zero under data in flight turns the
+ * retransmissions into probes; the connection lives while the peer keeps
+ * answering and dies tcp_rto_max after its last ACK. */
+static void test_established_shrunk_zero_window_probes_not_timeout(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0 = h->now;
+	int n = 0;
+
+	ts_tcp_send(t, "data", 4, h->now);
+	seg_expect_data(h, TH_ACK | TH_PSH, h->iss + 1, PEER_ISS + 1, 65535, 4);
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 0, NULL, NULL, 0);
+	while (h->now - t0 < 3000 * S) {
+		th_next(h, t0 + 3000 * S);
+		if (seg_pop(h)) {
+			assert_int_equal(h->last.th.seq, h->iss + 1);
+			assert_int_equal(h->last.len, 4);
+			n++;
+			seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 0, NULL, NULL, 0);
+		}
+	}
+	assert_true(n > 20); /* far beyond tcp_retries2 */
+	assert_int_equal(t->state, TCPS_ESTABLISHED);
+	/* Silence: dead 120 s after the last ACK. */
+	t0 = h->now;
+	while (t->state == TCPS_ESTABLISHED && h->now - t0 < 1000 * S) {
+		th_next(h, t0 + 1000 * S);
+		seg_flush(h);
+	}
+	assert_int_equal(h->last_err, ETIMEDOUT);
+	assert_true(h->now - t0 > 120 * S && h->now - t0 <= 240 * S);
+	ts_tcp_close(t, h->now);
+}
+
 /* --- keepalive ---------------------------------------------------------------- */
 
 static void test_established_keepalive_probes_then_reset(void **state)
@@ -583,6 +618,37 @@ static void test_listen_synack_with_timestamps_like_linux(void **state)
 	assert_int_equal(h->last.th.opt.wscale, 7);
 	assert_int_equal(h->last.th.opt.ts_ecr, 4242);
 	ts_tcp_close(h->listener, h->now);
+}
+
+/* After an RTO, go-back-N from SND.UNA skips what the peer SACKed
+ * (Linux keeps the scoreboard across tcp_enter_loss). */
+static void test_established_rto_go_back_n_skips_sacked(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448;
+	uint32_t b = h->iss + 1;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS | TS_TCPO_SACK, .nsack = 1};
+
+	fill_big();
+	o.ts_val = h->peer_tsval + 1;
+	o.sack[0] = (struct ts_sack_block){b + 2 * m, b + 4 * m};
+	ts_tcp_send(t, big, 5 * m, h->now);
+	for (int i = 0; i < 5; i++)
+		assert_true(seg_pop(h));
+	th_advance(h, 5 * MS);
+	seg_in(h, TH_ACK, PEER_ISS + 1, b, 1024, &o, NULL, 0);
+	seg_in(h, TH_ACK, PEER_ISS + 1, b, 1024, &o, NULL, 0);
+	seg_expect_none(h); /* two dupACKs, nothing new to send */
+	th_next(h, h->now + 10 * S);
+	seg_expect_data(h, TH_ACK, b, PEER_ISS + 1, -1, m); /* RTO: cwnd 1 */
+	seg_expect_none(h);
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 1024, &o, NULL, 0);
+	seg_expect_data(h, TH_ACK, b + m, PEER_ISS + 1, -1, m);
+	seg_expect_data(h, TH_ACK | TH_PSH, b + 4 * m, PEER_ISS + 1, -1, m);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
 }
 
 /* RFC 7323 5.3: PAWS drops a segment whose timestamp is older than
@@ -855,6 +921,7 @@ int main(void)
 		T(test_established_zero_window_persist_probes),
 		TW(test_established_zero_window_persist_probes),
 		T(test_established_small_window_probe_sends_what_fits),
+		T(test_established_shrunk_zero_window_probes_not_timeout),
 		TO(test_established_buffers_autotune_unless_locked),
 		T(test_established_keepalive_probes_then_reset),
 		T(test_established_keepalive_answered_keeps_connection),
@@ -863,6 +930,8 @@ int main(void)
 		TO(test_syn_options_only_answered_when_offered),
 		TO(test_window_scaling_large_buffer),
 		TO(test_listen_synack_with_timestamps_like_linux),
+		TO(test_established_rto_go_back_n_skips_sacked),
+		TOW(test_established_rto_go_back_n_skips_sacked),
 		TO(test_established_sack_recovery_repairs_three_holes),
 		TOW(test_established_sack_recovery_repairs_three_holes),
 		TO(test_established_paws_rejects_old_timestamp),
