@@ -391,9 +391,12 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 			/* Retransmitting after an RTO: resend what we had. */
 			else if (SEQ_LT(tcb->snd_nxt, tcb->snd_max))
 				do_send = 1;
-		} else if (fin_now && avail == 0) {
-			/* Linux: a FIN is not held back by the congestion
-			 * window (tcp_cwnd_test). */
+		} else if (fin_now && avail == 0 &&
+			   SEQ_LEQ(tcb->snd_nxt + 1, tcb->snd_una + tcb->snd_wnd)) {
+			/* Linux: a lone FIN ignores the congestion window
+			 * (tcp_cwnd_test) but needs a byte of the peer's
+			 * (tcp_snd_wnd_test); behind a zero window it waits
+			 * for the persist timer like data. */
 			do_send = 1;
 		}
 		if (!do_send)

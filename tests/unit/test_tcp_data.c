@@ -475,6 +475,28 @@ static void test_established_shrunk_zero_window_probes_not_timeout(void **state)
 	ts_tcp_close(t, h->now);
 }
 
+/* Linux: a FIN needs a byte of window; behind a zero window it waits,
+ * probed by the persist timer, and goes when the window opens. */
+static void test_established_fin_waits_behind_zero_window(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t t0;
+
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 0, NULL, NULL, 0);
+	t0 = h->now;
+	ts_tcp_shutdown(t, 1, h->now);
+	assert_int_equal(t->state, TCPS_FIN_WAIT_1);
+	seg_expect_none(h);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, t->rto);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, 65535); /* probe */
+	seg_in(h, TH_ACK, PEER_ISS + 1, h->iss + 1, 100, NULL, NULL, 0);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 1, 65535);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 /* --- keepalive ---------------------------------------------------------------- */
 
 static void test_established_keepalive_probes_then_reset(void **state)
@@ -922,6 +944,7 @@ int main(void)
 		TW(test_established_zero_window_persist_probes),
 		T(test_established_small_window_probe_sends_what_fits),
 		T(test_established_shrunk_zero_window_probes_not_timeout),
+		T(test_established_fin_waits_behind_zero_window),
 		TO(test_established_buffers_autotune_unless_locked),
 		T(test_established_keepalive_probes_then_reset),
 		T(test_established_keepalive_answered_keeps_connection),
