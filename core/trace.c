@@ -87,3 +87,42 @@ int ts_trace_kind_find(const char *name)
 			return (int)k;
 	return -1;
 }
+
+int ts_stat_is_drop(int i)
+{
+	static const char *const words[] = {
+		"Err", "Discard", "Drop", "Fail", "NoPorts", "NoRoutes", "Short", "Malformed",
+		"NotForUs", "Unknown", "Overflow", "Martians", "Bad", "Truncated", "Evicts",
+		"Oversize", "RateLimit", "PAWS", "Lost",
+	};
+	const char *name = ts_stat_name(i);
+
+	if (name == NULL)
+		return 0;
+	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+		if (strstr(name, words[k]) != NULL)
+			return 1;
+	return 0;
+}
+
+void ts_trace_sync(struct ts_trace *tr, const struct ts_stats *st)
+{
+	tr->seen = *st;
+}
+
+void ts_trace_drops(struct ts_trace *tr, uint64_t now, const struct ts_stats *st)
+{
+	uint64_t *seen = (uint64_t *)&tr->seen;
+
+	if (tr->ring == NULL)
+		return;
+	for (int i = 0; i < TS_STAT_COUNT; i++) {
+		uint64_t v = ts_stat_get(st, i);
+
+		/* Lower: the counters were reset; start again from there. */
+		if (v > seen[i] && ts_stat_is_drop(i))
+			ts_trace_emit(tr, now, TS_TRACE_DROP, "%s +%llu", ts_stat_name(i),
+				      (unsigned long long)(v - seen[i]));
+		seen[i] = v;
+	}
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stat.h"
+
 enum ts_trace_kind {
 	TS_TRACE_STATE = 1,	/* a connection changed state */
 	TS_TRACE_TIMER,		/* a timer fired */
@@ -39,6 +41,7 @@ struct ts_trace {
 	struct ts_trace_ev *ring;	/* NULL: tracing off */
 	uint32_t cap;			/* a power of two */
 	uint64_t next;			/* seq of the next event */
+	struct ts_stats seen;		/* counter values already traced */
 };
 
 /* Turns tracing on with room for cap events (rounded up to a power of two,
@@ -56,6 +59,20 @@ uint64_t ts_trace_oldest(const struct ts_trace *tr);
  * in the ring. */
 const struct ts_trace_ev *ts_trace_get(const struct ts_trace *tr, uint64_t seq);
 
+/* Drops without a per-packet event: every drop counter (ts_stat_is_drop)
+ * that grew since the last call (or since ts_trace_sync) gives one event
+ * "Name +delta".  tapsockd calls this after every engine run while someone
+ * traces, so every layer's drop paths show up without touching them.
+ * TS_DROP marks its own increments as seen, so they are not told twice. */
+void ts_trace_drops(struct ts_trace *tr, uint64_t now, const struct ts_stats *st);
+/* Takes st as already seen (call when tracing starts). */
+void ts_trace_sync(struct ts_trace *tr, const struct ts_stats *st);
+/* Is counter i a drop (a packet lost, refused or not sent)?  By name:
+ * *Err*, *Discard*, *Drop*, *Fail*, *NoPorts, *NoRoutes, *Short,
+ * *Malformed, *NotForUs, *Unknown*, *Overflow*, *Martians, *Bad*,
+ * *Truncated, *Evicts, *Oversize, *RateLimit*, *PAWS*, *Lost. */
+int ts_stat_is_drop(int i);
+
 /* "state", "timer", "retrans", "drop", "fault", "info"; "?" otherwise. */
 const char *ts_trace_kind_name(unsigned kind);
 /* The kind called name, or -1. */
@@ -72,7 +89,10 @@ int ts_trace_kind_find(const char *name);
 #define TS_DROP(eng, counter)                                                 \
 	do {                                                                  \
 		(eng)->stats.counter++;                                       \
-		TS_TRACE(eng, TS_TRACE_DROP, "%s", #counter);                 \
+		if ((eng)->trace.ring != NULL) {                              \
+			ts_trace_emit(&(eng)->trace, (eng)->now, TS_TRACE_DROP, "%s", #counter); \
+			(eng)->trace.seen.counter++;                          \
+		}                                                             \
 	} while (0)
 
 #endif

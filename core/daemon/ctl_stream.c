@@ -137,6 +137,7 @@ static void trace_flush_one(struct ts_daemon *d, struct sub *s)
 
 static void trace_flush(struct ts_daemon *d)
 {
+	ts_trace_drops(&d->eng.trace, d->eng.now, &d->eng.stats);
 	for (struct sub *s = subs; s != NULL; s = s->next)
 		if (s->kind == SUB_TRACE && !s->conn->closing)
 			trace_flush_one(d, s);
@@ -216,9 +217,12 @@ static int op_trace(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_r
 	}
 	if (kinds == 0)
 		kinds = ~0u;
-	e = ts_trace_enable(&d->eng.trace, 0);
-	if (e < 0)
-		return e;
+	if (d->eng.trace.ring == NULL) {
+		e = ts_trace_enable(&d->eng.trace, 0);
+		if (e < 0)
+			return e;
+		ts_trace_sync(&d->eng.trace, &d->eng.stats);
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;

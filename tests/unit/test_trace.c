@@ -122,6 +122,45 @@ static void test_drop_macro_counts_and_traces_the_counter_name(void **state)
 	assert_int_equal(ts_pkt_live(), live);
 }
 
+static void test_counter_diff_traces_drops_once_each(void **state)
+{
+	static struct ts_engine eng;
+	const struct ts_trace_ev *ev;
+	long live = ts_pkt_live();
+
+	(void)state;
+	memset(&eng, 0, sizeof(eng));
+	assert_true(ts_stat_is_drop(ts_stat_find("IpInHdrErrors")));
+	assert_true(ts_stat_is_drop(ts_stat_find("TcpExtListenOverflows")));
+	assert_true(ts_stat_is_drop(ts_stat_find("UdpNoPorts")));
+	assert_false(ts_stat_is_drop(ts_stat_find("IcmpInEchos")));
+	assert_false(ts_stat_is_drop(ts_stat_find("TcpRetransSegs")));
+	eng.stats.IpInHdrErrors = 5;	/* before tracing: not told */
+	assert_int_equal(ts_trace_enable(&eng.trace, 16), 0);
+	ts_trace_sync(&eng.trace, &eng.stats);
+	eng.stats.IpInHdrErrors += 3;
+	eng.stats.IcmpInEchos += 1;
+	TS_DROP(&eng, UdpNoPorts);	/* its own event; not told again */
+	ts_trace_drops(&eng.trace, 9, &eng.stats);
+	assert_int_equal(eng.trace.next, 2);
+	ev = ts_trace_get(&eng.trace, 0);
+	assert_string_equal(ev->msg, "UdpNoPorts");
+	ev = ts_trace_get(&eng.trace, 1);
+	assert_int_equal(ev->kind, TS_TRACE_DROP);
+	assert_int_equal(ev->t, 9);
+	assert_string_equal(ev->msg, "IpInHdrErrors +3");
+	/* Nothing new: nothing told.  A reset is not a drop. */
+	ts_trace_drops(&eng.trace, 10, &eng.stats);
+	memset(&eng.stats, 0, sizeof(eng.stats));
+	ts_trace_drops(&eng.trace, 11, &eng.stats);
+	assert_int_equal(eng.trace.next, 2);
+	eng.stats.IpInHdrErrors = 1;
+	ts_trace_drops(&eng.trace, 12, &eng.stats);
+	assert_string_equal(ts_trace_get(&eng.trace, 2)->msg, "IpInHdrErrors +1");
+	ts_trace_disable(&eng.trace);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_long_text_is_cut_and_nul_terminated),
 		cmocka_unit_test(test_kind_names_round_trip),
 		cmocka_unit_test(test_drop_macro_counts_and_traces_the_counter_name),
+		cmocka_unit_test(test_counter_diff_traces_drops_once_each),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
