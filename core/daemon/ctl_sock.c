@@ -232,6 +232,11 @@ void ts_ctl_sock_register(void)
 	ts_ctl_register(TS_CTL_OP_SOCK_QUERY, op_query);
 }
 
+int ts_ctl_sock_attach(struct ts_daemon *d)
+{
+	return ts_udp_of(&d->eng) != NULL ? 0 : ts_udp_init(&d->eng);
+}
+
 void ts_ctl_sock_shutdown(struct ts_daemon *d)
 {
 	ts_chan_shutdown_all(d);

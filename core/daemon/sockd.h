@@ -56,6 +56,8 @@ int ts_chan_count(void);
 
 /* ctl_sock.c: registers the TS_CTL_OP_SOCK_* handlers. */
 void ts_ctl_sock_register(void);
+/* Registers UDP in the engine (right after ts_engine_init).  0 or -errno. */
+int ts_ctl_sock_attach(struct ts_daemon *d);
 /* Closes every socket; call before ts_engine_destroy. */
 void ts_ctl_sock_shutdown(struct ts_daemon *d);
 

@@ -215,6 +215,14 @@ int main(int argc, char **argv)
 		die("cannot start the engine: %s", strerror(-r));
 	}
 	d->engine_up = 1;
+	/* UDP answers from the start (port unreachable, not protocol
+	 * unreachable, before the first socket). */
+	r = ts_ctl_sock_attach(d);
+	if (r < 0) {
+		ts_engine_destroy(&d->eng);
+		ts_tap_close(&d->tap);
+		die("cannot start UDP: %s", strerror(-r));
+	}
 	for (int i = 0; i < nsysctls; i++) {
 		char kv[256], *eq;
 

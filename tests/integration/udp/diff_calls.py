@@ -290,6 +290,21 @@ rp, wp = os.pipe()
 call("sendto a pipe", libc.sendto, wp, buf, 1, 0, sin(PEER, 9), 16)
 call("getsockname a pipe", libc.getsockname, wp, buf, ctypes.byref(ctypes.c_uint(16)))
 
+# --- port unreachable from the other side of the link ------------------------
+w = sock()
+call("connect PEER closed port", libc.connect, w, sin(PEER, 47999), 16)
+call("send to PEER closed port", libc.send, w, buf, 3, 0)
+libc.usleep(300000)
+call("recv after PEER's port unreachable", libc.recv, w, buf, 10, MSG_DONTWAIT)
+call("recv once more", libc.recv, w, buf, 10, MSG_DONTWAIT)
+libc.close(w)
+# Unconnected: the same ICMP error is not reported (no IP_RECVERR).
+w = sock()
+call("sendto PEER closed port unconnected", libc.sendto, w, buf, 3, 0, sin(PEER, 47999), 16)
+libc.usleep(300000)
+call("recv unconnected after unreachable", libc.recv, w, buf, 10, MSG_DONTWAIT)
+libc.close(w)
+
 # --- fd-level behaviour: timeouts, O_NONBLOCK, dup --------------------------
 F_GETFL, F_SETFL, F_DUPFD, O_NONBLOCK = 3, 4, 0, 0o4000
 libc.fcntl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long]
