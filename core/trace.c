@@ -97,7 +97,9 @@ int ts_stat_is_drop(int i)
 	};
 	const char *name = ts_stat_name(i);
 
-	if (name == NULL)
+	/* Trace's own losses are reported in every stream message; as an
+	 * event they would only add to what overflows. */
+	if (name == NULL || strcmp(name, "TsExtTraceLost") == 0)
 		return 0;
 	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
 		if (strstr(name, words[k]) != NULL)
