@@ -62,7 +62,7 @@ static void parse_ip(const uint8_t *p, size_t len, struct ts_frame_info *fi)
 	if (ihl < 20 || ihl > len || tot < ihl)
 		return;
 	if (tot > len)
-		tot = len;	/* truncated (snaplen, or a bad length) */
+		tot = len; /* truncated (snaplen, or a bad length) */
 	fi->ip = 1;
 	fi->proto = p[9];
 	fi->src = ts_get32(p + 12);
@@ -220,8 +220,7 @@ static int proto_word(const char *w)
 	return 0;
 }
 
-int ts_capture_filter_parse(const char *text, struct ts_capture_filter *f, char *err,
-			    size_t errlen)
+int ts_capture_filter_parse(const char *text, struct ts_capture_filter *f, char *err, size_t errlen)
 {
 	char buf[512], *save = NULL, *w;
 	int want_term = 1;
@@ -273,9 +272,10 @@ int ts_capture_filter_parse(const char *text, struct ts_capture_filter *f, char 
 				kind = TS_CAP_PROTO;
 				v = (uint32_t)proto_word(arg);
 				if (v == 0) {
-					snprintf(err, errlen,
-						 "filter: unknown protocol '%s' (tcp, udp, icmp, arp)",
-						 arg);
+					snprintf(
+					    err, errlen,
+					    "filter: unknown protocol '%s' (tcp, udp, icmp, arp)",
+					    arg);
 					return -EINVAL;
 				}
 			}
@@ -376,8 +376,8 @@ void ts_pcap_file_header(uint8_t out[TS_PCAP_HDR_LEN], uint32_t snaplen)
 	le32(out + 20, TS_LINKTYPE_ETHERNET);
 }
 
-int ts_pcap_record(uint8_t *out, size_t cap, uint64_t ts_usec, const uint8_t *frame,
-		   size_t len, int l2, uint32_t snaplen)
+int ts_pcap_record(uint8_t *out, size_t cap, uint64_t ts_usec, const uint8_t *frame, size_t len,
+		   int l2, uint32_t snaplen)
 {
 	size_t orig = len + (l2 ? 0 : TS_ETH_HLEN), caplen = orig, off = TS_PCAP_REC_HDR_LEN;
 

@@ -19,16 +19,16 @@ struct ts_fault_held {
 	struct ts_fault_held *next;
 	struct pktbuf *pkt;
 	struct ts_netdev *dev;
-	uint64_t release;		/* µs */
-	uint8_t dir;			/* TS_FAULT_IN or TS_FAULT_OUT */
-	uint8_t reorder;		/* also released by the next frame */
+	uint64_t release; /* µs */
+	uint8_t dir;	  /* TS_FAULT_IN or TS_FAULT_OUT */
+	uint8_t reorder;  /* also released by the next frame */
 };
 
 /* --- rule text ---------------------------------------------------------- */
 
 static const char *const action_names[] = {
-	[TS_FAULT_DROP] = "drop", [TS_FAULT_DELAY] = "delay", [TS_FAULT_DUP] = "duplicate",
-	[TS_FAULT_REORDER] = "reorder", [TS_FAULT_CORRUPT] = "corrupt",
+    [TS_FAULT_DROP] = "drop",	    [TS_FAULT_DELAY] = "delay",	    [TS_FAULT_DUP] = "duplicate",
+    [TS_FAULT_REORDER] = "reorder", [TS_FAULT_CORRUPT] = "corrupt",
 };
 static const char *const proto_names[] = {"any", "tcp", "udp", "icmp", "arp"};
 static const char *const dir_names[] = {"", "in", "out", "both"};
@@ -36,8 +36,8 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } class_names[] = {
-	{"syn", TS_TCPC_SYN}, {"syn-ack", TS_TCPC_SYNACK}, {"fin", TS_TCPC_FIN},
-	{"rst", TS_TCPC_RST}, {"ack", TS_TCPC_ACK},	   {"data", TS_TCPC_DATA},
+    {"syn", TS_TCPC_SYN}, {"syn-ack", TS_TCPC_SYNACK}, {"fin", TS_TCPC_FIN},
+    {"rst", TS_TCPC_RST}, {"ack", TS_TCPC_ACK},	       {"data", TS_TCPC_DATA},
 };
 #define NCLASSES (sizeof(class_names) / sizeof(class_names[0]))
 
@@ -91,10 +91,10 @@ static int classes(char *s, uint8_t *mask)
 	return *mask != 0 ? 0 : -EINVAL;
 }
 
-#define BAD(...)                                          \
-	do {                                              \
-		snprintf(err, errlen, __VA_ARGS__);       \
-		return -EINVAL;                           \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return -EINVAL;                                                                    \
 	} while (0)
 
 int ts_fault_parse(const char *text, struct ts_fault_spec *s, char *err, size_t errlen)
@@ -216,10 +216,10 @@ int ts_fault_parse(const char *text, struct ts_fault_spec *s, char *err, size_t 
 	return 0;
 }
 
-#define APPEND(...)                                                           \
-	do {                                                                  \
-		if (off < len)                                                \
-			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); \
+#define APPEND(...)                                                                                \
+	do {                                                                                       \
+		if (off < len)                                                                     \
+			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__);                \
 	} while (0)
 
 void ts_fault_format(const struct ts_fault_spec *s, char *buf, size_t len)
@@ -378,9 +378,8 @@ static int rule_match(const struct ts_fault_spec *s, const struct ts_frame_info 
 {
 	if (!proto_match(s->proto, fi))
 		return 0;
-	if (s->port != 0 &&
-	    !(fi->l4 && (fi->proto == 6 || fi->proto == 17) &&
-	      (fi->sport == s->port || fi->dport == s->port)))
+	if (s->port != 0 && !(fi->l4 && (fi->proto == 6 || fi->proto == 17) &&
+			      (fi->sport == s->port || fi->dport == s->port)))
 		return 0;
 	if (s->tcp_class != 0 && !(fi->l4 && (fi->tcp_class & s->tcp_class)))
 		return 0;
@@ -404,7 +403,8 @@ static struct ts_fault_rule *select_rule(struct ts_fault *f, int dir, int lo,
 			continue;
 		if (s->every != 0 && r->matched % s->every != 0)
 			continue;
-		if (s->prob_ppm < TS_FAULT_PPM && splitmix64(&r->prng) % TS_FAULT_PPM >= s->prob_ppm)
+		if (s->prob_ppm < TS_FAULT_PPM &&
+		    splitmix64(&r->prng) % TS_FAULT_PPM >= s->prob_ppm)
 			continue;
 		r->acted++;
 		return r;

@@ -37,44 +37,44 @@ enum ts_fault_action {
 
 enum { TS_FAULT_P_ANY = 0, TS_FAULT_P_TCP, TS_FAULT_P_UDP, TS_FAULT_P_ICMP, TS_FAULT_P_ARP };
 
-#define TS_FAULT_PPM 1000000u		/* probability 1 */
+#define TS_FAULT_PPM 1000000u /* probability 1 */
 #define TS_FAULT_MAX_RULES 64
-#define TS_FAULT_MAX_HELD 8192		/* frames delayed or held at once */
-#define TS_FAULT_REORDER_MS 100		/* default bound on a reorder hold */
+#define TS_FAULT_MAX_HELD 8192	/* frames delayed or held at once */
+#define TS_FAULT_REORDER_MS 100 /* default bound on a reorder hold */
 
 /* What a rule does and matches: what the user wrote, parsed. */
 struct ts_fault_spec {
-	uint8_t action;			/* TS_FAULT_DROP ... */
-	uint8_t dir;			/* TS_FAULT_IN/OUT/BOTH */
-	uint8_t proto;			/* TS_FAULT_P_* */
-	uint8_t tcp_class;		/* TS_TCPC_* bits (capture.h); 0: any */
-	uint16_t port;			/* src or dst; 0: any */
-	uint8_t lo;			/* also loopback packets (out only) */
-	uint32_t ms;			/* delay, or reorder bound */
-	uint32_t nth;			/* act on the Nth match only; 0: off */
-	uint32_t every;			/* act on every Nth match; 0: off */
-	uint32_t prob_ppm;		/* chance per match, of TS_FAULT_PPM */
-	uint64_t seed;			/* PRNG seed for prob */
-	uint32_t limit;			/* act at most this often; 0: no limit */
+	uint8_t action;	   /* TS_FAULT_DROP ... */
+	uint8_t dir;	   /* TS_FAULT_IN/OUT/BOTH */
+	uint8_t proto;	   /* TS_FAULT_P_* */
+	uint8_t tcp_class; /* TS_TCPC_* bits (capture.h); 0: any */
+	uint16_t port;	   /* src or dst; 0: any */
+	uint8_t lo;	   /* also loopback packets (out only) */
+	uint32_t ms;	   /* delay, or reorder bound */
+	uint32_t nth;	   /* act on the Nth match only; 0: off */
+	uint32_t every;	   /* act on every Nth match; 0: off */
+	uint32_t prob_ppm; /* chance per match, of TS_FAULT_PPM */
+	uint64_t seed;	   /* PRNG seed for prob */
+	uint32_t limit;	   /* act at most this often; 0: no limit */
 };
 
 struct ts_fault_rule {
 	struct ts_fault_rule *next;
 	uint32_t id;
 	struct ts_fault_spec spec;
-	uint64_t prng;			/* splitmix64 state from spec.seed */
+	uint64_t prng; /* splitmix64 state from spec.seed */
 	uint64_t matched, acted;
 };
 
 struct ts_fault_held;
 
 struct ts_fault {
-	struct ts_fault_rule *rules;	/* in the order they were added */
+	struct ts_fault_rule *rules; /* in the order they were added */
 	unsigned nrules;
 	uint32_t next_id;
-	struct ts_fault_held *held;	/* by release time, FIFO for equal times */
+	struct ts_fault_held *held; /* by release time, FIFO for equal times */
 	unsigned nheld;
-	unsigned nreorder;		/* held by reorder rules */
+	unsigned nreorder; /* held by reorder rules */
 };
 
 /* Parses rule text into s (defaults: dir both, proto any, prob 1, seed 1).

@@ -10,9 +10,8 @@
 #include <string.h>
 
 static const char *const kind_names[TS_TRACE_KIND_MAX] = {
-	[TS_TRACE_STATE] = "state", [TS_TRACE_TIMER] = "timer",
-	[TS_TRACE_RETRANS] = "retrans", [TS_TRACE_DROP] = "drop",
-	[TS_TRACE_FAULT] = "fault", [TS_TRACE_INFO] = "info",
+    [TS_TRACE_STATE] = "state", [TS_TRACE_TIMER] = "timer", [TS_TRACE_RETRANS] = "retrans",
+    [TS_TRACE_DROP] = "drop",	[TS_TRACE_FAULT] = "fault", [TS_TRACE_INFO] = "info",
 };
 
 int ts_trace_enable(struct ts_trace *tr, uint32_t cap)
@@ -91,9 +90,9 @@ int ts_trace_kind_find(const char *name)
 int ts_stat_is_drop(int i)
 {
 	static const char *const words[] = {
-		"Err", "Discard", "Drop", "Fail", "NoPorts", "NoRoutes", "Short", "Malformed",
-		"NotForUs", "Unknown", "Overflow", "Martians", "Bad", "Truncated", "Evicts",
-		"Oversize", "RateLimit", "PAWS", "Lost",
+	    "Err",	 "Discard",  "Drop",	  "Fail",     "NoPorts",  "NoRoutes", "Short",
+	    "Malformed", "NotForUs", "Unknown",	  "Overflow", "Martians", "Bad",      "Truncated",
+	    "Evicts",	 "Oversize", "RateLimit", "PAWS",     "Lost",
 	};
 	const char *name = ts_stat_name(i);
 

@@ -17,31 +17,31 @@
 #include "stat.h"
 
 enum ts_trace_kind {
-	TS_TRACE_STATE = 1,	/* a connection changed state */
-	TS_TRACE_TIMER,		/* a timer fired */
-	TS_TRACE_RETRANS,	/* a segment was sent again */
-	TS_TRACE_DROP,		/* a packet was dropped: the counter's name */
-	TS_TRACE_FAULT,		/* a fault rule acted */
-	TS_TRACE_INFO,		/* anything else worth a line */
+	TS_TRACE_STATE = 1, /* a connection changed state */
+	TS_TRACE_TIMER,	    /* a timer fired */
+	TS_TRACE_RETRANS,   /* a segment was sent again */
+	TS_TRACE_DROP,	    /* a packet was dropped: the counter's name */
+	TS_TRACE_FAULT,	    /* a fault rule acted */
+	TS_TRACE_INFO,	    /* anything else worth a line */
 	TS_TRACE_KIND_MAX
 };
 
-#define TS_TRACE_MSG 120		/* bytes of text per event, NUL included */
-#define TS_TRACE_DEFAULT_CAP 4096	/* events kept */
+#define TS_TRACE_MSG 120	  /* bytes of text per event, NUL included */
+#define TS_TRACE_DEFAULT_CAP 4096 /* events kept */
 #define TS_TRACE_MAX_CAP (1u << 20)
 
 struct ts_trace_ev {
-	uint64_t seq;			/* 0, 1, 2, ... since the ring was enabled */
-	uint64_t t;			/* engine time, µs */
+	uint64_t seq; /* 0, 1, 2, ... since the ring was enabled */
+	uint64_t t;   /* engine time, µs */
 	uint16_t kind;
 	char msg[TS_TRACE_MSG];
 };
 
 struct ts_trace {
-	struct ts_trace_ev *ring;	/* NULL: tracing off */
-	uint32_t cap;			/* a power of two */
-	uint64_t next;			/* seq of the next event */
-	struct ts_stats seen;		/* counter values already traced */
+	struct ts_trace_ev *ring; /* NULL: tracing off */
+	uint32_t cap;		  /* a power of two */
+	uint64_t next;		  /* seq of the next event */
+	struct ts_stats seen;	  /* counter values already traced */
 };
 
 /* Turns tracing on with room for cap events (rounded up to a power of two,
@@ -52,7 +52,7 @@ int ts_trace_enable(struct ts_trace *tr, uint32_t cap);
 void ts_trace_disable(struct ts_trace *tr);
 /* Records one event (no-op when off); the text is cut at TS_TRACE_MSG. */
 void ts_trace_emit(struct ts_trace *tr, uint64_t now, unsigned kind, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* The oldest event still held (== tr->next when empty). */
 uint64_t ts_trace_oldest(const struct ts_trace *tr);
 /* The event with sequence number seq, or NULL if it is not (or no longer)
@@ -79,20 +79,20 @@ const char *ts_trace_kind_name(unsigned kind);
 int ts_trace_kind_find(const char *name);
 
 /* For code that has an engine: the event is stamped with eng->now. */
-#define TS_TRACE(eng, kind, ...)                                              \
-	do {                                                                  \
-		if ((eng)->trace.ring != NULL)                                \
-			ts_trace_emit(&(eng)->trace, (eng)->now, (kind), __VA_ARGS__); \
+#define TS_TRACE(eng, kind, ...)                                                                   \
+	do {                                                                                       \
+		if ((eng)->trace.ring != NULL)                                                     \
+			ts_trace_emit(&(eng)->trace, (eng)->now, (kind), __VA_ARGS__);             \
 	} while (0)
 
 /* A drop path: bumps the named counter and traces the drop by that name. */
-#define TS_DROP(eng, counter)                                                 \
-	do {                                                                  \
-		(eng)->stats.counter++;                                       \
-		if ((eng)->trace.ring != NULL) {                              \
-			ts_trace_emit(&(eng)->trace, (eng)->now, TS_TRACE_DROP, "%s", #counter); \
-			(eng)->trace.seen.counter++;                          \
-		}                                                             \
+#define TS_DROP(eng, counter)                                                                      \
+	do {                                                                                       \
+		(eng)->stats.counter++;                                                            \
+		if ((eng)->trace.ring != NULL) {                                                   \
+			ts_trace_emit(&(eng)->trace, (eng)->now, TS_TRACE_DROP, "%s", #counter);   \
+			(eng)->trace.seen.counter++;                                               \
+		}                                                                                  \
 	} while (0)
 
 #endif

@@ -95,7 +95,7 @@ static int next_msg(int fd, const struct cli_target *t, unsigned op, uint64_t de
 			return -1;
 		}
 		if (ts_ctl_hdr_decode(buf, (size_t)n, h) < 0 || h->op != op)
-			continue;	/* not ours: ignore */
+			continue; /* not ours: ignore */
 		return 1;
 	}
 	return 0;
@@ -103,14 +103,13 @@ static int next_msg(int fd, const struct cli_target *t, unsigned op, uint64_t de
 
 static void capture_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tapsock capture [--lab NAME | --sock PATH] [-w FILE] [-c COUNT]\n"
-		"                       [--duration S] [-s SNAPLEN] [--lo] [FILTER]\n"
-		"  Streams the engine's frames as pcap to FILE (-w -: stdout) until Ctrl-C,\n"
-		"  COUNT frames or S seconds.  FILTER: host A.B.C.D, port N, proto\n"
-		"  tcp|udp|icmp|arp (or just tcp, udp, ...), joined by 'and'.  --lo adds\n"
-		"  loopback packets (zero-MAC Ethernet header, as Linux's lo shows them).\n"
-		"  e.g. tapsock capture -c 4 -w ping.pcap icmp; tcpdump -r ping.pcap\n");
+	fprintf(f, "usage: tapsock capture [--lab NAME | --sock PATH] [-w FILE] [-c COUNT]\n"
+		   "                       [--duration S] [-s SNAPLEN] [--lo] [FILTER]\n"
+		   "  Streams the engine's frames as pcap to FILE (-w -: stdout) until Ctrl-C,\n"
+		   "  COUNT frames or S seconds.  FILTER: host A.B.C.D, port N, proto\n"
+		   "  tcp|udp|icmp|arp (or just tcp, udp, ...), joined by 'and'.  --lo adds\n"
+		   "  loopback packets (zero-MAC Ethernet header, as Linux's lo shows them).\n"
+		   "  e.g. tapsock capture -c 4 -w ping.pcap icmp; tcpdump -r ping.pcap\n");
 }
 
 int cli_capture(int argc, char **argv)
@@ -139,7 +138,8 @@ int cli_capture(int argc, char **argv)
 		} else if (strcmp(a, "-c") == 0) {
 			count = parse_count("-c", i + 1 < argc ? argv[++i] : NULL, 1000000000);
 		} else if (strcmp(a, "--duration") == 0) {
-			duration = parse_count("--duration", i + 1 < argc ? argv[++i] : NULL, 86400);
+			duration =
+			    parse_count("--duration", i + 1 < argc ? argv[++i] : NULL, 86400);
 		} else if (strcmp(a, "-s") == 0) {
 			snaplen = parse_count("-s", i + 1 < argc ? argv[++i] : NULL, 65535);
 		} else if (strcmp(a, "--lo") == 0) {
@@ -151,7 +151,8 @@ int cli_capture(int argc, char **argv)
 			capture_usage(stderr);
 			return 2;
 		} else {
-			int k = snprintf(filter + off, sizeof(filter) - off, "%s%s", off ? " " : "", a);
+			int k =
+			    snprintf(filter + off, sizeof(filter) - off, "%s%s", off ? " " : "", a);
 
 			if (k < 0 || (size_t)k >= sizeof(filter) - off)
 				cli_die("capture: filter too long");
@@ -216,12 +217,11 @@ int cli_capture(int argc, char **argv)
 
 static void trace_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tapsock trace [--lab NAME | --sock PATH] [--json] [-c COUNT]\n"
-		"                     [--duration S] [KIND]...\n"
-		"  Streams engine events, one line each, until Ctrl-C, COUNT events or S\n"
-		"  seconds.  KINDs: state timer retrans drop fault info (default: all).\n"
-		"  e.g. tapsock trace fault drop\n");
+	fprintf(f, "usage: tapsock trace [--lab NAME | --sock PATH] [--json] [-c COUNT]\n"
+		   "                     [--duration S] [KIND]...\n"
+		   "  Streams engine events, one line each, until Ctrl-C, COUNT events or S\n"
+		   "  seconds.  KINDs: state timer retrans drop fault info (default: all).\n"
+		   "  e.g. tapsock trace fault drop\n");
 }
 
 static void print_json_str(const char *s)
@@ -259,7 +259,8 @@ int cli_trace(int argc, char **argv)
 		} else if (strcmp(a, "-c") == 0) {
 			count = parse_count("-c", i + 1 < argc ? argv[++i] : NULL, 1000000000);
 		} else if (strcmp(a, "--duration") == 0) {
-			duration = parse_count("--duration", i + 1 < argc ? argv[++i] : NULL, 86400);
+			duration =
+			    parse_count("--duration", i + 1 < argc ? argv[++i] : NULL, 86400);
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			trace_usage(stdout);
 			return 0;
@@ -270,7 +271,8 @@ int cli_trace(int argc, char **argv)
 			int k;
 
 			if (ts_trace_kind_find(a) < 0) {
-				cli_err("trace: unknown kind '%s' (state timer retrans drop fault info)",
+				cli_err("trace: unknown kind '%s' (state timer retrans drop fault "
+					"info)",
 					a);
 				return 2;
 			}
@@ -321,7 +323,8 @@ int cli_trace(int argc, char **argv)
 			localtime_r(&sec, &tm);
 			strftime(when, sizeof(when), "%H:%M:%S", &tm);
 			if (json) {
-				printf("{\"seq\":%" PRIu64 ",\"time_us\":%" PRIu64 ",\"kind\":\"%s\","
+				printf("{\"seq\":%" PRIu64 ",\"time_us\":%" PRIu64
+				       ",\"kind\":\"%s\","
 				       "\"msg\":",
 				       seq, us, ts_trace_kind_name(kind));
 				print_json_str(text);

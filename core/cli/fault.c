@@ -19,17 +19,16 @@ static uint8_t buf[TS_CTL_MAX_MSG];
 
 static void fault_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tapsock fault add [--lab NAME | --sock PATH] [--json] RULE...\n"
-		"       tapsock fault list [--lab NAME | --sock PATH] [--json]\n"
-		"       tapsock fault del [--lab NAME | --sock PATH] ID...\n"
-		"       tapsock fault clear [--lab NAME | --sock PATH]\n"
-		"  RULE: ACTION [match]... [selection]...\n"
-		"    ACTION     drop | delay MS | duplicate | reorder [MS] | corrupt\n"
-		"    match      dir in|out|both  proto tcp|udp|icmp|arp|any  port N\n"
-		"               flags syn,syn-ack,fin,rst,ack,data  lo (loopback too)\n"
-		"    selection  nth N | every N | prob P [seed S] | limit N\n"
-		"  e.g. tapsock fault add drop dir out proto tcp flags syn-ack nth 1\n");
+	fprintf(f, "usage: tapsock fault add [--lab NAME | --sock PATH] [--json] RULE...\n"
+		   "       tapsock fault list [--lab NAME | --sock PATH] [--json]\n"
+		   "       tapsock fault del [--lab NAME | --sock PATH] ID...\n"
+		   "       tapsock fault clear [--lab NAME | --sock PATH]\n"
+		   "  RULE: ACTION [match]... [selection]...\n"
+		   "    ACTION     drop | delay MS | duplicate | reorder [MS] | corrupt\n"
+		   "    match      dir in|out|both  proto tcp|udp|icmp|arp|any  port N\n"
+		   "               flags syn,syn-ack,fin,rst,ack,data  lo (loopback too)\n"
+		   "    selection  nth N | every N | prob P [seed S] | limit N\n"
+		   "  e.g. tapsock fault add drop dir out proto tcp flags syn-ack nth 1\n");
 }
 
 /* A JSON string with the characters that need it escaped. */
@@ -128,8 +127,8 @@ static int fault_list(int fd, const struct cli_target *t, int json)
 			json_str(canon);
 			printf(",\"matched\":%" PRIu64 ",\"acted\":%" PRIu64 "}", matched, acted);
 		} else {
-			printf("%-4u %10" PRIu64 " %10" PRIu64 "  %s\n", (unsigned)id, matched, acted,
-			       canon);
+			printf("%-4u %10" PRIu64 " %10" PRIu64 "  %s\n", (unsigned)id, matched,
+			       acted, canon);
 		}
 	}
 	if (json)
@@ -156,8 +155,9 @@ static int fault_del(int fd, const struct cli_target *t, char **ids, int n)
 		int res;
 
 		if (end == ids[i] || *end != '\0' || id == 0 || id > UINT32_MAX) {
-			cli_err("fault del: '%s' is not a rule id (`tapsock fault list` shows them)",
-				ids[i]);
+			cli_err(
+			    "fault del: '%s' is not a rule id (`tapsock fault list` shows them)",
+			    ids[i]);
 			rc = 2;
 			continue;
 		}
@@ -200,8 +200,9 @@ int cli_fault(int argc, char **argv)
 			rest[nrest++] = argv[i];
 		}
 	}
-	if (sub == NULL || (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 &&
-			    strcmp(sub, "del") != 0 && strcmp(sub, "clear") != 0) ||
+	if (sub == NULL ||
+	    (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "del") != 0 &&
+	     strcmp(sub, "clear") != 0) ||
 	    (strcmp(sub, "add") == 0 && nrest == 0) ||
 	    ((strcmp(sub, "list") == 0 || strcmp(sub, "clear") == 0) && nrest > 0)) {
 		fault_usage(stderr);

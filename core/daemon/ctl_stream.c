@@ -22,7 +22,7 @@
 #define SUB_TRACE 2
 #define MAX_SUBS 64
 #define TRACE_EVENTS_PER_MSG 256
-#define TRACE_MSGS_PER_FLUSH 16		/* bounded work per loop iteration */
+#define TRACE_MSGS_PER_FLUSH 16 /* bounded work per loop iteration */
 
 struct sub {
 	struct sub *next;
@@ -33,9 +33,9 @@ struct sub {
 	int lo;
 	uint32_t snaplen;
 	/* trace */
-	unsigned kinds;			/* bit per enum ts_trace_kind */
+	unsigned kinds; /* bit per enum ts_trace_kind */
 	uint64_t next_seq;
-	uint64_t lost;			/* frames dropped / events lost */
+	uint64_t lost; /* frames dropped / events lost */
 };
 
 static struct sub *subs;
@@ -108,7 +108,7 @@ static void trace_flush_one(struct ts_daemon *d, struct sub *s)
 
 		ts_ctl_wr_init(&w, body, sizeof(body));
 		ts_ctl_put_u64(&w, s->lost);
-		ts_ctl_put_u32(&w, 0);	/* count, patched below */
+		ts_ctl_put_u32(&w, 0); /* count, patched below */
 		while (s->next_seq < tr->next && n < TRACE_EVENTS_PER_MSG) {
 			const struct ts_trace_ev *ev = ts_trace_get(tr, s->next_seq);
 
@@ -191,8 +191,7 @@ static int op_capture(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl
 	d->capture_hook = on_frame;
 	d->eng.tap_hook = ts_daemon_tap_hook;
 	d->eng.tap_hook_arg = d;
-	ts_log("capture started (pid %d%s%s)", (int)req->conn->cred.pid, text[0] ? ": " : "",
-	       text);
+	ts_log("capture started (pid %d%s%s)", (int)req->conn->cred.pid, text[0] ? ": " : "", text);
 	return 0;
 }
 
@@ -208,7 +207,8 @@ static int op_trace(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_r
 	ts_ctl_get_str(&r, text, sizeof(text));
 	if (ts_ctl_rd_end(&r) < 0)
 		return -EINVAL;
-	for (char *w = strtok_r(text, " \t,", &save); w != NULL; w = strtok_r(NULL, " \t,", &save)) {
+	for (char *w = strtok_r(text, " \t,", &save); w != NULL;
+	     w = strtok_r(NULL, " \t,", &save)) {
 		int k = ts_trace_kind_find(w);
 
 		if (k < 0)
@@ -229,7 +229,7 @@ static int op_trace(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_r
 	s->kind = SUB_TRACE;
 	s->conn = req->conn;
 	s->kinds = kinds;
-	s->next_seq = d->eng.trace.next;	/* from now on */
+	s->next_seq = d->eng.trace.next; /* from now on */
 	e = add_sub(s);
 	if (e < 0)
 		return e;

@@ -55,8 +55,8 @@ static void test_filter_terms_and_conjunction(void **state)
 	assert_true(matches("host 198.18.0.1 and host 198.18.0.2",
 			    h_udp_frame(&(struct h_ip){0}, 1, 2, "x", 1)));
 	assert_false(matches("host 198.18.0.9", h_udp_frame(&(struct h_ip){0}, 1, 2, "x", 1)));
-	assert_true(matches("icmp and host 198.18.0.2",
-			    h_icmp_frame(&(struct h_ip){0}, 8, 0, 1, "a", 1)));
+	assert_true(
+	    matches("icmp and host 198.18.0.2", h_icmp_frame(&(struct h_ip){0}, 8, 0, 1, "a", 1)));
 	assert_false(matches("icmp and port 7", h_icmp_frame(&(struct h_ip){0}, 8, 0, 1, "a", 1)));
 	assert_true(matches("arp and host 198.18.0.1",
 			    h_arp_frame(1, h_peer_mac, H_PEER_IP, h_eng_mac, H_ENG_IP)));
@@ -66,9 +66,9 @@ static void test_filter_terms_and_conjunction(void **state)
 
 static void test_filter_errors_are_explained(void **state)
 {
-	static const char *const bad[] = {"host", "host 1.2.3", "host 1.2.3.256", "port x",
-					  "port 65536", "proto sctp", "udp tcp", "udp and",
-					  "bogus", "and udp"};
+	static const char *const bad[] = {"host",	"host 1.2.3", "host 1.2.3.256", "port x",
+					  "port 65536", "proto sctp", "udp tcp",	"udp and",
+					  "bogus",	"and udp"};
 	struct ts_capture_filter f;
 	char err[128];
 
@@ -213,12 +213,12 @@ static void test_engine_capture_sees_in_before_and_out_after_faults(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_filter_terms_and_conjunction),
-		cmocka_unit_test(test_filter_errors_are_explained),
-		cmocka_unit_test(test_parser_reads_udp_and_ignores_later_fragments),
-		cmocka_unit_test(test_pcap_headers_and_records),
-		cmocka_unit_test_setup_teardown(test_engine_capture_sees_in_before_and_out_after_faults,
-						h_setup, h_teardown),
+	    cmocka_unit_test(test_filter_terms_and_conjunction),
+	    cmocka_unit_test(test_filter_errors_are_explained),
+	    cmocka_unit_test(test_parser_reads_udp_and_ignores_later_fragments),
+	    cmocka_unit_test(test_pcap_headers_and_records),
+	    cmocka_unit_test_setup_teardown(test_engine_capture_sees_in_before_and_out_after_faults,
+					    h_setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);

@@ -241,13 +241,13 @@ static void test_capture_pushes_filtered_pcap_records(void **state)
 	assert_null(f->d.capture_hook);
 	assert_int_equal(subscribe_capture(f, fd, "udp and port 2222", 0), 0);
 	feed(f, frame(1, 10), 1);
-	feed(f, frame(0, 10), 1);	/* ICMP: filtered out */
-	feed(f, frame(1, 10), 0);	/* no L2: loopback, not asked for */
+	feed(f, frame(0, 10), 1); /* ICMP: filtered out */
+	feed(f, frame(1, 10), 0); /* no L2: loopback, not asked for */
 	assert_true(next_push(fd, &h) > 0);
 	assert_int_equal(h.op, TS_CTL_OP_CAPTURE_DATA);
 	assert_int_equal(h.len, 8 + 16 + 14 + 20 + 8 + 10);
 	rec = buf + TS_CTL_HDR_LEN + 8;
-	assert_int_equal(rec[8], 14 + 20 + 8 + 10);	/* caplen, little-endian */
+	assert_int_equal(rec[8], 14 + 20 + 8 + 10); /* caplen, little-endian */
 	ts_frame_parse(rec + 16, 14 + 20 + 8 + 10, 1, &fi);
 	assert_int_equal(fi.proto, 17);
 	assert_int_equal(fi.dport, 2222);
@@ -322,9 +322,9 @@ static void test_trace_pushes_events_of_the_asked_kinds(void **state)
 	assert_true(next_push(fd, &h) > 0);
 	assert_int_equal(h.op, TS_CTL_OP_TRACE_DATA);
 	ts_ctl_rd_init(&r, buf + TS_CTL_HDR_LEN, h.len);
-	assert_int_equal(ts_ctl_get_u64(&r), 0);	/* nothing lost */
+	assert_int_equal(ts_ctl_get_u64(&r), 0); /* nothing lost */
 	assert_int_equal(ts_ctl_get_u32(&r), 2);
-	assert_int_equal(ts_ctl_get_u64(&r), 1);	/* seq */
+	assert_int_equal(ts_ctl_get_u64(&r), 1); /* seq */
 	ts_ctl_get_u64(&r);
 	assert_int_equal(ts_ctl_get_u16(&r), TS_TRACE_FAULT);
 	ts_ctl_get_str(&r, text, sizeof(text));
@@ -375,11 +375,15 @@ static void test_trace_ring_lapping_a_subscriber_counts_lost_events(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fault_ops_add_list_del_clear, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capture_pushes_filtered_pcap_records, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slow_capture_subscriber_loses_frames_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trace_pushes_events_of_the_asked_kinds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trace_ring_lapping_a_subscriber_counts_lost_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fault_ops_add_list_del_clear, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_capture_pushes_filtered_pcap_records, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_slow_capture_subscriber_loses_frames_counted,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trace_pushes_events_of_the_asked_kinds, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_trace_ring_lapping_a_subscriber_counts_lost_events,
+					    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl_stream", tests, group_setup, NULL);

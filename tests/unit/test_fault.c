@@ -44,7 +44,8 @@ static const struct ts_fault_rule *rule(struct h_env *e, uint32_t id)
 
 static void echo_in(struct h_env *e, uint16_t seq)
 {
-	h_input(e, h_icmp_frame(&(struct h_ip){0}, TS_ICMP_ECHO, 0, 0x1234u << 16 | seq, "ping", 4));
+	h_input(e,
+		h_icmp_frame(&(struct h_ip){0}, TS_ICMP_ECHO, 0, 0x1234u << 16 | seq, "ping", 4));
 }
 
 /* Pops an echo reply and returns its sequence number. */
@@ -89,18 +90,29 @@ static struct pktbuf *tcp_frame(uint16_t sport, uint16_t dport, uint8_t flags, s
 static void test_rule_text_round_trips_and_errors_are_explained(void **state)
 {
 	static const char *const good[] = {
-		"drop",
-		"drop dir out proto tcp flags syn-ack nth 1",
-		"delay 250 dir in proto udp port 53",
-		"duplicate proto icmp every 3 limit 2",
-		"reorder 100 dir out proto tcp flags data",
-		"corrupt proto udp prob 0.25 seed 7",
-		"drop proto tcp flags syn,fin,rst lo",
+	    "drop",
+	    "drop dir out proto tcp flags syn-ack nth 1",
+	    "delay 250 dir in proto udp port 53",
+	    "duplicate proto icmp every 3 limit 2",
+	    "reorder 100 dir out proto tcp flags data",
+	    "corrupt proto udp prob 0.25 seed 7",
+	    "drop proto tcp flags syn,fin,rst lo",
 	};
 	static const char *const bad[] = {
-		"", "explode", "delay", "delay x", "drop dir sideways", "drop proto sctp",
-		"drop port 0", "drop flags syn proto udp", "drop proto icmp port 7",
-		"drop nth 0", "drop prob 2", "drop seed 3", "drop flags urg", "drop nth",
+	    "",
+	    "explode",
+	    "delay",
+	    "delay x",
+	    "drop dir sideways",
+	    "drop proto sctp",
+	    "drop port 0",
+	    "drop flags syn proto udp",
+	    "drop proto icmp port 7",
+	    "drop nth 0",
+	    "drop prob 2",
+	    "drop seed 3",
+	    "drop flags urg",
+	    "drop nth",
 	};
 	struct ts_fault_spec s, s2;
 	char err[256], text[256];
@@ -342,18 +354,14 @@ static void test_tcp_flags_classes_from_hand_built_segments(void **state)
 		size_t len;
 		unsigned cls;
 	} segs[] = {
-		{F_SYN, 0, TS_TCPC_SYN},
-		{F_SYN | F_ACK, 0, TS_TCPC_SYNACK},
-		{F_ACK, 0, TS_TCPC_ACK},
-		{F_ACK | F_PSH, 10, TS_TCPC_DATA},
-		{F_FIN | F_ACK, 0, TS_TCPC_FIN},
-		{F_FIN | F_ACK, 5, TS_TCPC_FIN | TS_TCPC_DATA},
-		{F_RST, 0, TS_TCPC_RST},
-		{F_RST | F_ACK, 0, TS_TCPC_RST},
+	    {F_SYN, 0, TS_TCPC_SYN},	     {F_SYN | F_ACK, 0, TS_TCPC_SYNACK},
+	    {F_ACK, 0, TS_TCPC_ACK},	     {F_ACK | F_PSH, 10, TS_TCPC_DATA},
+	    {F_FIN | F_ACK, 0, TS_TCPC_FIN}, {F_FIN | F_ACK, 5, TS_TCPC_FIN | TS_TCPC_DATA},
+	    {F_RST, 0, TS_TCPC_RST},	     {F_RST | F_ACK, 0, TS_TCPC_RST},
 	};
 	static const char *const rules[] = {"syn", "syn-ack", "ack", "data", "fin", "rst"};
-	static const unsigned bits[] = {TS_TCPC_SYN, TS_TCPC_SYNACK, TS_TCPC_ACK,
-					TS_TCPC_DATA, TS_TCPC_FIN, TS_TCPC_RST};
+	static const unsigned bits[] = {TS_TCPC_SYN,  TS_TCPC_SYNACK, TS_TCPC_ACK,
+					TS_TCPC_DATA, TS_TCPC_FIN,    TS_TCPC_RST};
 
 	h_fake_l4(e, 6);
 	for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
@@ -418,8 +426,8 @@ static void test_first_acting_rule_wins_and_ids_delete(void **state)
 	struct ts_fault_spec s;
 	char err[64];
 
-	echo_in(e, 1);	/* a matches (1st), does not act; b drops */
-	echo_in(e, 2);	/* a acts: delayed; b never sees it */
+	echo_in(e, 1); /* a matches (1st), does not act; b drops */
+	echo_in(e, 2); /* a acts: delayed; b never sees it */
 	h_expect_none(e);
 	assert_int_equal(rule(e, a)->matched, 2);
 	assert_int_equal(rule(e, b)->matched, 1);
@@ -478,25 +486,42 @@ static void test_held_queue_overflow_drops_and_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rule_text_round_trips_and_errors_are_explained),
-		cmocka_unit_test_setup_teardown(test_icmp_nth_2_in_drops_only_the_second_echo, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_drop_out_loses_the_reply_but_the_request_is_counted, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_every_2_and_limit_select_matches, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_delay_out_releases_at_the_deadline_in_order, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_delay_in_delivers_later_and_reply_follows, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_sends_two_identical_frames, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_reorder_releases_after_the_next_frame_or_the_bound, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_in_fails_the_checksum, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_out_sends_a_bad_checksum, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_prob_with_seed_is_deterministic, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_port_matches_source_or_destination, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_flags_classes_from_hand_built_segments, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_tcp_header_matches_no_flags, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_loopback_is_matched_only_by_lo_rules, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_first_acting_rule_wins_and_ids_delete, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_held_frames_are_freed_on_destroy, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_fault_action_is_traced, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_held_queue_overflow_drops_and_counts, h_setup, h_teardown),
+	    cmocka_unit_test(test_rule_text_round_trips_and_errors_are_explained),
+	    cmocka_unit_test_setup_teardown(test_icmp_nth_2_in_drops_only_the_second_echo, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_drop_out_loses_the_reply_but_the_request_is_counted, h_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(test_every_2_and_limit_select_matches, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_delay_out_releases_at_the_deadline_in_order,
+					    h_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(test_delay_in_delivers_later_and_reply_follows, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_sends_two_identical_frames, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_reorder_releases_after_the_next_frame_or_the_bound,
+					    h_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_in_fails_the_checksum, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_out_sends_a_bad_checksum, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_prob_with_seed_is_deterministic, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_port_matches_source_or_destination, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_flags_classes_from_hand_built_segments,
+					    h_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated_tcp_header_matches_no_flags, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_loopback_is_matched_only_by_lo_rules, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_first_acting_rule_wins_and_ids_delete, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_held_frames_are_freed_on_destroy, h_setup,
+					    h_teardown),
+	    cmocka_unit_test_setup_teardown(test_fault_action_is_traced, h_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(test_held_queue_overflow_drops_and_counts, h_setup,
+					    h_teardown),
 	};
 
 	return cmocka_run_group_tests_name("fault", tests, NULL, NULL);

@@ -21,7 +21,7 @@ static void test_ring_wraps_keeping_the_newest_cap_events(void **state)
 
 	(void)state;
 	assert_int_equal(ts_trace_enable(&tr, 5), 0);
-	assert_int_equal(tr.cap, 8);	/* rounded up to a power of two */
+	assert_int_equal(tr.cap, 8); /* rounded up to a power of two */
 	assert_int_equal(ts_trace_oldest(&tr), 0);
 	assert_null(ts_trace_get(&tr, 0));
 	for (int i = 0; i < 20; i++)
@@ -135,12 +135,12 @@ static void test_counter_diff_traces_drops_once_each(void **state)
 	assert_true(ts_stat_is_drop(ts_stat_find("UdpNoPorts")));
 	assert_false(ts_stat_is_drop(ts_stat_find("IcmpInEchos")));
 	assert_false(ts_stat_is_drop(ts_stat_find("TcpRetransSegs")));
-	eng.stats.IpInHdrErrors = 5;	/* before tracing: not told */
+	eng.stats.IpInHdrErrors = 5; /* before tracing: not told */
 	assert_int_equal(ts_trace_enable(&eng.trace, 16), 0);
 	ts_trace_sync(&eng.trace, &eng.stats);
 	eng.stats.IpInHdrErrors += 3;
 	eng.stats.IcmpInEchos += 1;
-	TS_DROP(&eng, UdpNoPorts);	/* its own event; not told again */
+	TS_DROP(&eng, UdpNoPorts); /* its own event; not told again */
 	ts_trace_drops(&eng.trace, 9, &eng.stats);
 	assert_int_equal(eng.trace.next, 2);
 	ev = ts_trace_get(&eng.trace, 0);
@@ -164,12 +164,12 @@ static void test_counter_diff_traces_drops_once_each(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ring_wraps_keeping_the_newest_cap_events),
-		cmocka_unit_test(test_off_records_nothing_and_bad_cap_is_refused),
-		cmocka_unit_test(test_long_text_is_cut_and_nul_terminated),
-		cmocka_unit_test(test_kind_names_round_trip),
-		cmocka_unit_test(test_drop_macro_counts_and_traces_the_counter_name),
-		cmocka_unit_test(test_counter_diff_traces_drops_once_each),
+	    cmocka_unit_test(test_ring_wraps_keeping_the_newest_cap_events),
+	    cmocka_unit_test(test_off_records_nothing_and_bad_cap_is_refused),
+	    cmocka_unit_test(test_long_text_is_cut_and_nul_terminated),
+	    cmocka_unit_test(test_kind_names_round_trip),
+	    cmocka_unit_test(test_drop_macro_counts_and_traces_the_counter_name),
+	    cmocka_unit_test(test_counter_diff_traces_drops_once_each),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
