@@ -101,11 +101,35 @@ static int next_msg(int fd, const struct cli_target *t, unsigned op, uint64_t de
 	return 0;
 }
 
+static uint32_t rd_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* One pcap record as a line: time, what the frame is, its length. */
+static void print_record(const uint8_t *rec, size_t len)
+{
+	uint32_t sec = rd_le32(rec), usec = rd_le32(rec + 4), caplen = rd_le32(rec + 8);
+	struct ts_frame_info fi;
+	char when[32], sum[160];
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (caplen > len - TS_PCAP_REC_HDR_LEN)
+		caplen = (uint32_t)(len - TS_PCAP_REC_HDR_LEN);
+	ts_frame_parse(rec + TS_PCAP_REC_HDR_LEN, caplen, 1, &fi);
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	printf("%s.%06u %s, length %u\n", when, (unsigned)usec,
+	       ts_frame_summary(&fi, sum, sizeof(sum)), (unsigned)rd_le32(rec + 12));
+}
+
 static void capture_usage(FILE *f)
 {
 	fprintf(f, "usage: tapsock capture [--lab NAME | --sock PATH] [-w FILE] [-c COUNT]\n"
 		   "                       [--duration S] [-s SNAPLEN] [--lo] [FILTER]\n"
-		   "  Streams the engine's frames as pcap to FILE (-w -: stdout) until Ctrl-C,\n"
+		   "  Streams the engine's frames as pcap to FILE (-w -: stdout; on a terminal\n"
+		   "  without -w, one line per frame) until Ctrl-C,\n"
 		   "  COUNT frames or S seconds.  FILTER: host A.B.C.D, port N, proto\n"
 		   "  tcp|udp|icmp|arp (or just tcp, udp, ...), joined by 'and'.  --lo adds\n"
 		   "  loopback packets (zero-MAC Ethernet header, as Linux's lo shows them).\n"
@@ -125,6 +149,7 @@ int cli_capture(int argc, char **argv)
 	struct ts_ctl_hdr rep;
 	size_t off = 0;
 	FILE *out;
+	int text = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -163,10 +188,12 @@ int cli_capture(int argc, char **argv)
 		cli_err("capture: %s", err);
 		return 2;
 	}
-	if (path == NULL || strcmp(path, "-") == 0) {
-		if (path == NULL && isatty(STDOUT_FILENO))
-			cli_die("capture: stdout is a terminal; use -w FILE, or pipe into "
-				"`tcpdump -r -`");
+	if (path == NULL && isatty(STDOUT_FILENO)) {
+		/* No pcap on a terminal: one summary line per frame instead. */
+		text = 1;
+		out = stdout;
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	} else if (path == NULL || strcmp(path, "-") == 0) {
 		out = stdout;
 	} else {
 		out = fopen(path, "we");
@@ -185,9 +212,11 @@ int cli_capture(int argc, char **argv)
 		cli_die("capture: %s", strerror(-res));
 	/* The header goes out once the daemon listens: a file that has one
 	 * means the capture is running. */
-	ts_pcap_file_header(hdr, snaplen ? (uint32_t)snaplen : TS_PCAP_SNAPLEN);
-	fwrite(hdr, 1, sizeof(hdr), out);
-	fflush(out);
+	if (!text) {
+		ts_pcap_file_header(hdr, snaplen ? (uint32_t)snaplen : TS_PCAP_SNAPLEN);
+		fwrite(hdr, 1, sizeof(hdr), out);
+		fflush(out);
+	}
 	if (duration > 0)
 		deadline = mono_ms() + (uint64_t)duration * 1000u;
 	while (count == 0 || got < (uint64_t)count) {
@@ -200,6 +229,11 @@ int cli_capture(int argc, char **argv)
 		dropped = ts_ctl_get_u64(&r);
 		if (r.err || rep.len < 8 + TS_PCAP_REC_HDR_LEN)
 			continue;
+		if (text) {
+			print_record(buf + TS_CTL_HDR_LEN + 8, rep.len - 8);
+			got++;
+			continue;
+		}
 		if (fwrite(buf + TS_CTL_HDR_LEN + 8, 1, rep.len - 8, out) != rep.len - 8 ||
 		    fflush(out) != 0) {
 			cli_err("capture: write: %s", strerror(errno));
