@@ -106,6 +106,16 @@ int ts_stat_is_drop(int i)
 	return 0;
 }
 
+/* ts_stat_is_drop, remembered: the names never change. */
+static int drop_counter(int i)
+{
+	static signed char known[TS_STAT_COUNT]; /* 0: not yet, 1: drop, -1: not */
+
+	if (known[i] == 0)
+		known[i] = ts_stat_is_drop(i) ? 1 : -1;
+	return known[i] > 0;
+}
+
 void ts_trace_sync(struct ts_trace *tr, const struct ts_stats *st)
 {
 	tr->seen = *st;
@@ -121,7 +131,7 @@ void ts_trace_drops(struct ts_trace *tr, uint64_t now, const struct ts_stats *st
 		uint64_t v = ts_stat_get(st, i);
 
 		/* Lower: the counters were reset; start again from there. */
-		if (v > seen[i] && ts_stat_is_drop(i))
+		if (v > seen[i] && drop_counter(i))
 			ts_trace_emit(tr, now, TS_TRACE_DROP, "%s +%llu", ts_stat_name(i),
 				      (unsigned long long)(v - seen[i]));
 		seen[i] = v;
