@@ -585,6 +585,14 @@ struct ts_tcb *ts_tcp_accept(struct ts_tcb *listener, const struct ts_tcp_callba
 	return c;
 }
 
+int ts_tcp_take_error(struct ts_tcb *tcb)
+{
+	int e = tcb->so_error;
+
+	tcb->so_error = 0;
+	return e;
+}
+
 size_t ts_tcp_readable(const struct ts_tcb *tcb)
 {
 	return ts_ringbuf_len(&tcb->rcv);

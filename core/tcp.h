@@ -294,6 +294,9 @@ int ts_tcp_close(struct ts_tcb *tcb, uint64_t now);
 void ts_tcp_abort(struct ts_tcb *tcb, uint64_t now);
 int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value);
 int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value);
+/* getsockopt(SO_ERROR): the pending error (positive errno, 0 if none),
+ * cleared by the call as in Linux. */
+int ts_tcp_take_error(struct ts_tcb *tcb);
 /* Bytes that can be read / queued without blocking. */
 size_t ts_tcp_readable(const struct ts_tcb *tcb);
 size_t ts_tcp_writable(const struct ts_tcb *tcb);
