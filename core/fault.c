@@ -48,7 +48,7 @@ static int num(const char *s, uint64_t max, uint64_t *out)
 
 	if (s == NULL || *s < '0' || *s > '9')
 		return -EINVAL;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (*end != '\0' || v > max)
 		return -EINVAL;
 	*out = v;
