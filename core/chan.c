@@ -18,6 +18,11 @@ void ts_chan_hdr_encode(const struct ts_chan_hdr *h, uint8_t *buf)
 	buf[9] = (uint8_t)(h->err >> 8);
 	buf[10] = (uint8_t)(h->err >> 16);
 	buf[11] = (uint8_t)(h->err >> 24);
+	ts_put32(buf + 12, h->dst);
+	buf[16] = h->ttl;
+	buf[17] = h->tos;
+	buf[18] = 0;
+	buf[19] = 0;
 }
 
 int ts_chan_hdr_decode(const uint8_t *buf, size_t n, struct ts_chan_hdr *h)
@@ -32,6 +37,9 @@ int ts_chan_hdr_decode(const uint8_t *buf, size_t n, struct ts_chan_hdr *h)
 	h->addr = ts_get32(buf + 4);
 	h->err = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
 		 (uint32_t)buf[11] << 24;
+	h->dst = ts_get32(buf + 12);
+	h->ttl = buf[16];
+	h->tos = buf[17];
 	return 0;
 }
 

@@ -12,6 +12,10 @@
  *     2    2 port    big-endian: destination (A->B) or source (B->A)
  *     4    4 addr    IPv4, big-endian
  *     8    4 err     TS_CHAN_ERROR: the errno (positive), little-endian
+ *    12    4 dst     B->A: the datagram's destination address (IP_PKTINFO)
+ *    16    1 ttl     B->A: its IPv4 TTL (IP_RECVTTL)
+ *    17    1 tos     B->A: its TOS byte (IP_RECVTOS)
+ *    18    2 -       zero
  *
  * SEQPACKET, not DGRAM: the last close of A (after dup/fork) shows up as
  * EOF on B, which is how the engine learns that a socket is closed.
@@ -30,7 +34,7 @@
 
 #include "ctl_proto.h"
 
-#define TS_CHAN_HDR_LEN 12
+#define TS_CHAN_HDR_LEN 20
 #define TS_CHAN_DATA 1
 #define TS_CHAN_ERROR 2
 #define TS_CHAN_F_DST 0x01
@@ -44,6 +48,8 @@ struct ts_chan_hdr {
 	uint16_t port;		/* host order */
 	uint32_t addr;		/* host order */
 	uint32_t err;
+	uint32_t dst;		/* host order */
+	uint8_t ttl, tos;
 };
 
 void ts_chan_hdr_encode(const struct ts_chan_hdr *h, uint8_t *buf);

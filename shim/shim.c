@@ -655,6 +655,73 @@ ssize_t ts_shim_sendmsg(int fd, struct ts_shim_sock *s, const struct msghdr *msg
 	return n >= (ssize_t)sizeof(hb) ? n - (ssize_t)sizeof(hb) : 0;
 }
 
+/* One control message into the program's buffer, as Linux's put_cmsg:
+ * what does not fit is cut and flagged MSG_CTRUNC.  *off is where it
+ * goes; returns 0 or -EFAULT. */
+static int put_cmsg(struct msghdr *msg, size_t *off, int level, int type, const void *data,
+		    size_t len)
+{
+	uint8_t tmp[CMSG_SPACE(64)];
+	struct cmsghdr ch;
+	size_t room = msg->msg_controllen - *off, cmlen = CMSG_LEN(len);
+
+	if (room < sizeof(struct cmsghdr)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return 0;
+	}
+	if (room < cmlen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		cmlen = room;
+	}
+	memset(tmp, 0, sizeof(tmp));
+	ch.cmsg_level = level;
+	ch.cmsg_type = type;
+	ch.cmsg_len = cmlen;
+	memcpy(tmp, &ch, sizeof(ch));
+	memcpy(tmp + CMSG_LEN(0), data, len);
+	if (ts_shim_copy_out((uint8_t *)msg->msg_control + *off, tmp, cmlen) < 0)
+		return -EFAULT;
+	*off += CMSG_SPACE(len) < room ? CMSG_SPACE(len) : room;
+	return 0;
+}
+
+/* Linux ip_cmsg_recv: IP_PKTINFO, then IP_TTL, then IP_TOS, for the
+ * options the program turned on.  Sets msg_controllen to what was used. */
+static int put_cmsgs(const struct ts_shim_sock *s, const struct ts_chan_hdr *h,
+		     struct msghdr *msg)
+{
+	size_t off = 0;
+	int r = 0;
+
+	if (msg->msg_control == NULL || msg->msg_controllen == 0) {
+		/* put_cmsg with no buffer: MSG_CTRUNC when there was some. */
+		if (s->pktinfo || s->recvttl || s->recvtos)
+			msg->msg_flags |= MSG_CTRUNC;
+		msg->msg_controllen = 0;
+		return 0;
+	}
+	if (s->pktinfo) {
+		struct in_pktinfo pi;
+		int bc = ts_shim_is_bcast(&engine, h->dst) || (h->dst >> 28) == 0xe;
+
+		memset(&pi, 0, sizeof(pi));
+		/* No kernel device: 1 for loopback traffic, 2 for the link. */
+		pi.ipi_ifindex = (h->dst >> 24) == 127 || h->addr == engine.addr ? 1 : 2;
+		pi.ipi_spec_dst.s_addr = htonl(bc ? engine.addr : h->dst);
+		pi.ipi_addr.s_addr = htonl(h->dst);
+		r = put_cmsg(msg, &off, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (r == 0 && s->recvttl) {
+		int ttl = h->ttl;
+
+		r = put_cmsg(msg, &off, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (r == 0 && s->recvtos)
+		r = put_cmsg(msg, &off, IPPROTO_IP, IP_TOS, &h->tos, 1);
+	msg->msg_controllen = off;
+	return r;
+}
+
 ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags)
 {
 	struct iovec iov[IOV_MAX + 1];
@@ -700,7 +767,8 @@ ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int 
 			return -err;
 	}
 	msg->msg_flags = m.msg_flags & MSG_TRUNC;
-	msg->msg_controllen = 0;
+	if (put_cmsgs(s, &h, msg) < 0)
+		return -EFAULT;
 	if (msg->msg_name != NULL) {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 		socklen_t ulen = msg->msg_namelen;
@@ -829,6 +897,22 @@ int ts_shim_setsockopt(int fd, struct ts_shim_sock *s, int level, int name, cons
 
 		memcpy(&v, m.opt, sizeof(v));
 		s->broadcast = v != 0;
+	}
+	if (level == IPPROTO_IP && m.n >= 1 &&
+	    (name == IP_PKTINFO || name == IP_RECVTTL || name == IP_RECVTOS)) {
+		int v = 0;
+
+		/* do_ip_setsockopt: an int, or one byte. */
+		if (m.n >= sizeof(int))
+			memcpy(&v, m.opt, sizeof(v));
+		else
+			v = m.opt[0];
+		if (name == IP_PKTINFO)
+			s->pktinfo = v != 0;
+		else if (name == IP_RECVTTL)
+			s->recvttl = v != 0;
+		else
+			s->recvtos = v != 0;
 	}
 	return 0;
 }

@@ -27,6 +27,8 @@ struct ts_shim_sock {
 	uint32_t peer_addr;	/* host order */
 	uint16_t peer_port;
 	int broadcast;		/* SO_BROADCAST */
+	/* Ancillary data recvmsg adds (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS). */
+	int pktinfo, recvttl, recvtos;
 };
 
 /* The engine's address as HELLO reported it (host order). */

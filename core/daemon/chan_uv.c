@@ -119,6 +119,9 @@ void ts_chan_flush(struct ts_chan *c)
 			break;
 		h.addr = head->ip_src;
 		h.port = (uint16_t)(head->data[0] << 8 | head->data[1]);
+		h.dst = head->ip_dst;
+		h.ttl = head->ip_ttl;
+		h.tos = head->ip_tos;
 		ts_chan_hdr_encode(&h, hb);
 		iov[0].iov_base = hb;
 		iov[0].iov_len = sizeof(hb);

@@ -106,7 +106,8 @@ static void test_rep_roundtrip_and_truncations_fail(void **state)
 static void test_chan_hdr_roundtrip_short_and_unknown_kind(void **state)
 {
 	struct ts_chan_hdr h = {.kind = TS_CHAN_ERROR, .flags = TS_CHAN_F_DST, .port = 53,
-				.addr = 0xc6120001u, .err = ECONNREFUSED},
+				.addr = 0xc6120001u, .err = ECONNREFUSED, .dst = 0xc6120002u,
+				.ttl = 63, .tos = 0x28},
 			   out;
 	uint8_t b[TS_CHAN_HDR_LEN];
 
@@ -116,6 +117,9 @@ static void test_chan_hdr_roundtrip_short_and_unknown_kind(void **state)
 	assert_int_equal(out.err, ECONNREFUSED);
 	assert_int_equal(out.addr, 0xc6120001u);
 	assert_int_equal(out.port, 53);
+	assert_int_equal(out.dst, 0xc6120002u);
+	assert_int_equal(out.ttl, 63);
+	assert_int_equal(out.tos, 0x28);
 	/* Port and address are big-endian on the channel. */
 	assert_int_equal(b[2], 0);
 	assert_int_equal(b[3], 53);

@@ -246,6 +246,43 @@ libc.usleep(100000)
 show("FIONREAD of an empty datagram", libc.ioctl(a, FIONREAD, ctypes.byref(n)), n.value)
 call("recv the empty datagram", libc.recv, a, buf, 10, MSG_DONTWAIT)
 call("recv after it", libc.recv, a, buf, 10, MSG_DONTWAIT)
+
+# --- ancillary data: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS -----------------------
+IP_PKTINFO, IP_RECVTTL, IP_RECVTOS = 8, 12, 13
+for opt_, nm_ in ((IP_PKTINFO, "IP_PKTINFO"), (IP_RECVTTL, "IP_RECVTTL"), (IP_RECVTOS, "IP_RECVTOS")):
+    show("setsockopt " + nm_, setint(a, IPPROTO_IP, opt_, 1), getint(a, IPPROTO_IP, opt_)[1])
+
+
+def recv_with_control(clen):
+    ctl = ctypes.create_string_buffer(max(clen, 1))
+    iov_ = Iovec(ctypes.cast(buf, ctypes.c_void_p), 100)
+    mh_ = Msghdr(None, 0, ctypes.cast(ctypes.pointer(iov_), ctypes.c_void_p), 1,
+                 ctypes.cast(ctl, ctypes.c_void_p) if clen else None, clen, 0)
+    ctypes.set_errno(0)
+    r_ = libc.recvmsg(a, ctypes.byref(mh_), MSG_DONTWAIT)
+    items, off, raw = [], 0, ctl.raw[:mh_.controllen]
+    while off + 16 <= len(raw):
+        clen_, lvl, typ = struct.unpack("@QII", raw[off:off + 16])
+        data = raw[off + 16:off + clen_]
+        if typ == IP_PKTINFO and len(data) >= 12:
+            idx = struct.unpack("@i", data[:4])[0]
+            items.append(("PKTINFO", clen_, idx, sym(socket.inet_ntoa(data[4:8])),
+                          sym(socket.inet_ntoa(data[8:12]))))
+        elif typ == 2:
+            items.append(("TTL", clen_, struct.unpack("@i", data[:4])[0] if len(data) >= 4 else None))
+        elif typ == 1:
+            items.append(("TOS", clen_, data[0] if data else None))
+        else:
+            items.append((lvl, typ, clen_))
+        off += (clen_ + 7) & ~7
+    return r_, (mh_.controllen, bool(mh_.flags & 8), items)
+
+
+for clen in (256, 40, 0):
+    libc.sendto(b, buf, 5, 0, sin("127.0.0.1", port), 16)
+    libc.usleep(100000)
+    r, v = recv_with_control(clen)
+    show("recvmsg with %d control bytes" % clen, r, v)
 libc.close(b)
 
 # --- connected sockets: ECONNREFUSED, disconnect ---------------------------------
