@@ -154,6 +154,56 @@ static void test_pcap_headers_and_records(void **state)
 	assert_int_equal(ts_pcap_record(rec, 50, 5, frame, 100, 1, 0), -EMSGSIZE);
 }
 
+/* Random and mutated frames: the parser stays inside the frame and its
+ * answers are consistent (ASan/UBSan catch any read past the end). */
+static void test_parser_survives_random_and_truncated_frames(void **state)
+{
+	struct pktbuf *base = h_udp_frame(&(struct h_ip){0}, 1, 2, "0123456789", 10);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	long live = ts_pkt_live();
+
+	(void)state;
+	for (int it = 0; it < 20000; it++) {
+		uint8_t f[128];
+		size_t len;
+		struct ts_frame_info fi;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		len = (size_t)(x % sizeof(f));
+		if (it % 2 == 0) {
+			/* A real frame, cut short and with one byte changed. */
+			size_t n = base->len < sizeof(f) ? base->len : sizeof(f);
+
+			memcpy(f, base->data, n);
+			if (len > n)
+				len = n;
+			if (len > 0)
+				f[(x >> 8) % len] = (uint8_t)(x >> 16);
+		} else {
+			for (size_t i = 0; i < sizeof(f); i++)
+				f[i] = (uint8_t)(x >> (i % 56));
+			if (it % 4 == 1 && len >= 15) {
+				f[12] = 0x08;
+				f[13] = 0x00;
+				f[14] = (uint8_t)(0x40 | (f[14] & 0x0f));
+			}
+		}
+		ts_frame_parse(f, len, (int)(it & 4) == 0, &fi);
+		assert_true(fi.ip_end <= len);
+		if (fi.l4) {
+			assert_true(fi.ip);
+			assert_true(fi.l4_off < len);
+			assert_true(fi.l4_off + fi.payload <= fi.ip_end);
+		}
+		if (fi.tcp_class != 0)
+			assert_int_equal(fi.proto, 6);
+	}
+	ts_pkt_free(base);
+	assert_int_equal(ts_pkt_live(), live - 1);
+}
+
 struct cap {
 	uint8_t buf[8192];
 	size_t len;
@@ -217,6 +267,7 @@ int main(void)
 	    cmocka_unit_test(test_filter_errors_are_explained),
 	    cmocka_unit_test(test_parser_reads_udp_and_ignores_later_fragments),
 	    cmocka_unit_test(test_pcap_headers_and_records),
+	    cmocka_unit_test(test_parser_survives_random_and_truncated_frames),
 	    cmocka_unit_test_setup_teardown(test_engine_capture_sees_in_before_and_out_after_faults,
 					    h_setup, h_teardown),
 	};
