@@ -135,6 +135,8 @@
 	X(TcpExtTCPDSACKRecv)                                                 \
 	X(TcpExtTCPWinProbe)       /* zero-window probes sent */              \
 	X(TcpExtTCPKeepAlive)      /* keepalive probes sent */                \
+	X(TcpExtTCPLossProbes)     /* tail loss probes sent (RFC 8985 7) */   \
+	X(TcpExtTCPLossProbeRecovery) /* a probe repaired a tail loss */      \
 	X(TcpExtOutOfWindowIcmps)                                             \
 	X(TsExtTcpInNoSocket)      /* no connection or listener: RST sent */ \
 	X(TsExtTcpInDropped)       /* unacceptable, answered or ignored */    \

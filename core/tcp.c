@@ -14,7 +14,7 @@
 #include "ipv4.h"
 
 const char *const ts_tcp_timer_names[TCPT_NTIMERS] = {
-	"on", "persist", "delack", "keepalive", "timewait",
+	"on", "persist", "delack", "keepalive", "timewait", "probe",
 };
 
 static long tcb_live;

@@ -43,6 +43,7 @@ enum {
 	TCPT_DELACK,	/* delayed ACK (RFC 9293 3.8.6.3, Linux's ato) */
 	TCPT_KEEP,	/* keepalive (RFC 1122 4.2.3.6) */
 	TCPT_2MSL,	/* TIME_WAIT, and the orphaned FIN_WAIT_2 timeout */
+	TCPT_PTO,	/* tail loss probe (RFC 8985 7, Linux tcp_early_retrans) */
 	TCPT_NTIMERS
 };
 
@@ -165,6 +166,10 @@ struct ts_tcb {
 	struct ts_tcp_cc_state cc;
 	int dupacks;
 	int cc_algo;			/* 0 reno, 1 cubic (ts_cc_names) */
+
+	uint32_t tlp_high_seq;		/* RFC 8985 TLPHighRxt: SND.MAX at the probe */
+	int tlp_out;			/* a probe is outstanding (TLPRxtOut) */
+	int tlp_rxt;			/* the probe was a retransmission */
 
 	/* RFC 6675: the sender's view of what the peer SACKed. */
 	struct ts_sack_scoreboard sb;
@@ -378,6 +383,8 @@ void ts_tcp_timers_stop(struct ts_tcb *tcb);
 /* Arms TCPT_REXMT at now + rto << backoff, capped at tcp_rto_max. */
 void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now);
 void ts_tcp_rtt_sample(struct ts_tcb *tcb, uint64_t rtt);
+/* Arms the tail loss probe when RFC 8985 7.2 / Linux allow one. */
+void ts_tcp_schedule_loss_probe(struct ts_tcb *tcb, uint64_t now);
 void ts_tcp_keepalive_reset(struct ts_tcb *tcb, uint64_t now);
 void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now);
 uint64_t ts_tcp_tcb_next_timer(const struct ts_tcb *tcb, int *which);

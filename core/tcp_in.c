@@ -683,12 +683,23 @@ static int new_ack(struct ts_tcb *tcb, struct tcp_seg *seg, int sack_done, int *
 	}
 	if (tcb->flags & TF_LOSS_RECOVERY && SEQ_GEQ(ack, tcb->snd_max))
 		tcb->flags &= ~TF_LOSS_RECOVERY;
+	/* RFC 8985 7.4: the probe's episode ends when it is acknowledged; an
+	 * ACK beyond a retransmitted probe means it repaired a loss. */
+	if (tcb->tlp_out && SEQ_GEQ(ack, tcb->tlp_high_seq)) {
+		if (tcb->tlp_rxt && !(th->opt.has & TS_TCPO_SACK && th->opt.nsack > 0 &&
+				      SEQ_LEQ(th->opt.sack[0].end, ack)))
+			tcb->eng->stats.TcpExtTCPLossProbeRecovery++;
+		tcb->tlp_out = 0;
+	}
 	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged, restart
-	 * it otherwise. */
-	if (tcb->snd_una == tcb->snd_max)
+	 * it otherwise (or, as Linux tcp_set_xmit_timer, the loss probe). */
+	if (tcb->snd_una == tcb->snd_max) {
 		ts_tcp_timer_stop(tcb, TCPT_REXMT);
-	else
+		ts_tcp_timer_stop(tcb, TCPT_PTO);
+	} else {
 		ts_tcp_rexmt_arm(tcb, now);
+		ts_tcp_schedule_loss_probe(tcb, now);
+	}
 	if (tcb->cb != NULL && tcb->cb->on_writable != NULL &&
 	    ts_ringbuf_space(&tcb->snd) > before && !(tcb->flags & TF_FIN_QUEUED))
 		tcb->cb->on_writable(tcb, tcb->user);

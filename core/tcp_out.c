@@ -256,6 +256,8 @@ void ts_tcp_retransmit_head(struct ts_tcb *tcb, uint64_t now)
 		len = 0;
 	if (len == data && tcb->flags & TF_FIN_SENT)
 		fl |= TH_FIN;
+	if (len > 0 && len == data)
+		fl |= TH_PSH; /* the last data segment keeps its push */
 	if (len == 0 && !(fl & TH_FIN))
 		return;
 	ts_tcp_xmit(tcb, fl, tcb->snd_una, len, now);
@@ -285,7 +287,7 @@ static uint32_t sacked_between(const struct ts_tcb *tcb, uint32_t a, uint32_t b)
 void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 {
 	uint32_t mss = ts_tcb_eff_mss(tcb);
-	int sent = 0;
+	int sent = 0, new_data = 0;
 
 	switch (tcb->state) {
 	case TCPS_CLOSED:
@@ -307,7 +309,7 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 			xmit_raw(tcb, fl, tcb->iss, 0, now);
 			tcb->snd_nxt = tcb->iss + 1;
 			tcb->snd_max = tcb->iss + 1;
-			if (tcb->timer[TCPT_REXMT] == TS_NEVER)
+			if (tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PTO] == TS_NEVER)
 				ts_tcp_rexmt_arm(tcb, now);
 		} else if (tcb->flags & TF_ACKNOW) {
 			ts_tcp_send_ack(tcb, now);
@@ -420,9 +422,11 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 		tcb->snd_nxt += len + (fin_now ? 1 : 0);
 		if (fin_now)
 			tcb->flags |= TF_FIN_SENT;
-		if (SEQ_GT(tcb->snd_nxt, tcb->snd_max))
+		if (SEQ_GT(tcb->snd_nxt, tcb->snd_max)) {
 			tcb->snd_max = tcb->snd_nxt;
-		if (tcb->timer[TCPT_REXMT] == TS_NEVER)
+			new_data = 1;
+		}
+		if (tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PTO] == TS_NEVER)
 			ts_tcp_rexmt_arm(tcb, now);
 		tcb->timer[TCPT_PERSIST] = TS_NEVER;
 		if (fin_now)
@@ -430,13 +434,18 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 	}
 	if (!sent && tcb->flags & TF_ACKNOW)
 		ts_tcp_send_ack(tcb, now);
+	/* Linux tcp_write_xmit: new data in flight may end a flight, so arm
+	 * the tail loss probe. */
+	if (new_data)
+		ts_tcp_schedule_loss_probe(tcb, now);
 	/* RFC 9293 3.8.6.1: data waits behind a zero (or, as Linux's
 	 * tcp_check_probe_timer, a too small) window and nothing is in flight
 	 * to bring an ACK: probe on the persist timer. */
 	if (tcb->snd_nxt == tcb->snd_una && tcb->snd_max == tcb->snd_una &&
 	    (ts_ringbuf_len(&tcb->snd) > tcb->snd_nxt - tcb->snd_buf_seq ||
 	     (tcb->flags & TF_FIN_QUEUED && !(tcb->flags & TF_FIN_SENT))) &&
-	    tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PERSIST] == TS_NEVER) {
+	    tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PTO] == TS_NEVER &&
+	    tcb->timer[TCPT_PERSIST] == TS_NEVER) {
 		uint64_t t = tcb->rto << tcb->backoff;
 		uint64_t max = (uint64_t)tcb->eng->sysctl.tcp_rto_max[0] * TS_USEC_PER_MSEC;
 

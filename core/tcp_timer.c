@@ -38,6 +38,73 @@ void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now)
 
 	tcb->timer[TCPT_REXMT] = now + (tcb->rto < max ? tcb->rto : max);
 	tcb->timer[TCPT_PERSIST] = TS_NEVER;
+	tcb->timer[TCPT_PTO] = TS_NEVER;
+}
+
+/* RFC 8985 7.2 as Linux's tcp_schedule_loss_probe: with SACK, outside
+ * recovery, PTO = 2 SRTT plus tcp_rto_min for a lone segment (the peer may
+ * delay its ACK) or 2 ms otherwise, never later than the RTO it replaces
+ * (the probe and the RTO share one slot, as in Linux). */
+void ts_tcp_schedule_loss_probe(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+	uint32_t flight = tcb->snd_max - tcb->snd_una;
+	uint64_t pto, rto_at = tcb->timer[TCPT_REXMT];
+
+	if (sc->tcp_early_retrans[0] < 3 || !(tcb->flags & TF_SACK) || flight == 0 ||
+	    tcb->flags & (TF_IN_RECOVERY | TF_LOSS_RECOVERY) || tcb->tlp_out ||
+	    tcb->srtt == 0 || !TCPS_HAVEESTABLISHED(tcb->state) || rto_at == TS_NEVER)
+		return;
+	pto = 2 * tcb->srtt;
+	pto += flight <= ts_tcb_eff_mss(tcb) ? ms(sc->tcp_rto_min[0]) : 2 * TS_USEC_PER_MSEC;
+	if (rto_at > now && now + pto > rto_at)
+		pto = rto_at - now;
+	tcb->timer[TCPT_PTO] = now + pto;
+	tcb->timer[TCPT_REXMT] = TS_NEVER;
+}
+
+/* RFC 8985 7.3 / Linux tcp_send_loss_probe: one new segment if the window
+ * allows (cwnd aside), else the last segment again; then the RTO. */
+static int loss_probe_timeout(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	uint32_t buflen = (uint32_t)ts_ringbuf_len(&tcb->snd);
+	uint32_t data_end = tcb->snd_buf_seq + buflen;
+	uint32_t unsent = SEQ_GT(data_end, tcb->snd_max) ? data_end - tcb->snd_max : 0;
+
+	if (tcb->snd_max == tcb->snd_una)
+		return 0;
+	if (!tcb->tlp_out) {
+		uint32_t room = SEQ_GT(tcb->snd_una + tcb->snd_wnd, tcb->snd_max)
+					? tcb->snd_una + tcb->snd_wnd - tcb->snd_max
+					: 0;
+		uint32_t n = unsent < mss ? unsent : mss;
+
+		if (n > 0 && n <= room && tcb->snd_nxt == tcb->snd_max) {
+			ts_tcp_xmit(tcb, TH_ACK | (n == unsent ? TH_PSH : 0), tcb->snd_max, n, now);
+			tcb->snd_nxt = tcb->snd_max += n;
+			tcb->tlp_rxt = 0;
+		} else {
+			/* The last segment (with our FIN if that was last). */
+			int fin = tcb->flags & TF_FIN_SENT && tcb->snd_max == data_end + 1;
+			uint32_t outstanding = data_end - tcb->snd_una;
+			uint32_t len = outstanding < mss ? outstanding : mss;
+
+			if (SEQ_GT(tcb->snd_una, data_end))
+				len = 0;
+			ts_tcp_xmit(tcb, TH_ACK | (fin ? TH_FIN : 0) | (len ? TH_PSH : 0), data_end - len,
+				    len, now);
+			eng->stats.TcpRetransSegs++;
+			tcb->total_retrans++;
+			tcb->tlp_rxt = 1;
+		}
+		tcb->tlp_out = 1;
+		tcb->tlp_high_seq = tcb->snd_max;
+		eng->stats.TcpExtTCPLossProbes++;
+	}
+	ts_tcp_rexmt_arm(tcb, now);
+	return 0;
 }
 
 /* RFC 6298 2.2-2.4, with Linux's tcp_rtt_estimator/tcp_set_rto: the
@@ -223,6 +290,7 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 	}
 	/* Karn: no RTT sample from retransmitted data. */
 	tcb->flags &= ~TF_RTT_TIMING;
+	tcb->tlp_out = 0;
 	tcb->backoff++;
 	tcb->retransmits++;
 	tcb->rto = tcb->rto * 2 < max ? tcb->rto * 2 : max;
@@ -335,6 +403,7 @@ void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now)
 {
 	static int (*const handlers[TCPT_NTIMERS])(struct ts_tcb *, uint64_t) = {
 		rexmt_timeout, persist_timeout, NULL, keep_timeout, twomsl_timeout,
+		loss_probe_timeout,
 	};
 
 	for (int i = 0; i < TCPT_NTIMERS; i++) {

@@ -652,6 +652,7 @@ static void test_established_rto_go_back_n_skips_sacked(void **state)
 	uint32_t b = h->iss + 1;
 	struct ts_tcp_opts o = {.has = TS_TCPO_TS | TS_TCPO_SACK, .nsack = 1};
 
+	h->eng.sysctl.tcp_early_retrans[0] = 0; /* no tail loss probe: the RTO */
 	fill_big();
 	o.ts_val = h->peer_tsval + 1;
 	o.sack[0] = (struct ts_sack_block){b + 2 * m, b + 4 * m};
@@ -668,6 +669,43 @@ static void test_established_rto_go_back_n_skips_sacked(void **state)
 	seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 1024, &o, NULL, 0);
 	seg_expect_data(h, TH_ACK, b + m, PEER_ISS + 1, -1, m);
 	seg_expect_data(h, TH_ACK | TH_PSH, b + 4 * m, PEER_ISS + 1, -1, m);
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* RFC 8985 7 / Linux (tcp_early_retrans = 3): with SACK, a flight whose
+ * tail is lost is probed at 2 SRTT + 2 ms by resending its last segment,
+ * well before the RTO; the RTO follows the probe. */
+static void test_established_tail_loss_probe(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448;
+	uint32_t b = h->iss + 1;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+	uint64_t t0;
+
+	fill_big();
+	t->srtt = 10 * MS;
+	ts_tcp_send(t, big, 3 * m, h->now);
+	for (int i = 0; i < 3; i++)
+		assert_true(seg_pop(h));
+	t0 = h->now;
+	assert_int_equal(t->timer[TCPT_PTO], t0 + 22 * MS);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	th_next(h, t0 + 100 * S);
+	assert_int_equal(h->now - t0, 22 * MS);
+	seg_expect_data(h, TH_ACK | TH_PSH, b + 2 * m, PEER_ISS + 1, -1, m);
+	assert_int_equal(h->eng.stats.TcpExtTCPLossProbes, 1);
+	assert_int_equal(t->timer[TCPT_REXMT], h->now + t->rto);
+	assert_int_equal(t->timer[TCPT_PTO], TS_NEVER);
+	/* The ACK of everything ends the episode and stops the timers. */
+	o.ts_val = h->peer_tsval + 1;
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + 3 * m, 1024, &o, NULL, 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPLossProbeRecovery, 1);
+	assert_int_equal(t->timer[TCPT_REXMT], TS_NEVER);
+	assert_int_equal(t->timer[TCPT_PTO], TS_NEVER);
 	seg_expect_none(h);
 	ts_tcp_abort(t, h->now);
 	seg_flush(h);
@@ -711,6 +749,7 @@ static void test_established_sack_recovery_repairs_three_holes(void **state)
 	/* what the peer got: all but segments 2, 5 and 8 (1-based) */
 	static const int got[] = {1, 3, 4, 6, 7, 9, 10};
 
+	h->eng.sysctl.tcp_early_retrans[0] = 0; /* the ACKs come after 5 ms */
 	fill_big();
 	o.ts_val = h->peer_tsval + 1;
 	assert_int_equal(ts_tcp_send(t, big, 10 * m, h->now), 10 * m);
@@ -953,6 +992,8 @@ int main(void)
 		TO(test_syn_options_only_answered_when_offered),
 		TO(test_window_scaling_large_buffer),
 		TO(test_listen_synack_with_timestamps_like_linux),
+		TO(test_established_tail_loss_probe),
+		TOW(test_established_tail_loss_probe),
 		TO(test_established_rto_go_back_n_skips_sacked),
 		TOW(test_established_rto_go_back_n_skips_sacked),
 		TO(test_established_sack_recovery_repairs_three_holes),
