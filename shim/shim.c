@@ -863,6 +863,17 @@ int ts_shim_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, void
 	r = sock_call(TS_CTL_OP_SOCK_GETOPT, &m, fd, &rep, NULL);
 	if (r < 0)
 		return r;
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		/* The error is taken: its marker at the head of the queue
+		 * must not wake poll() any more. */
+		uint8_t hb[TS_CHAN_HDR_LEN];
+		struct ts_chan_hdr h;
+		ssize_t n = ts_real.recv(fd, hb, sizeof(hb), MSG_PEEK | MSG_DONTWAIT);
+
+		if (n == (ssize_t)sizeof(hb) && ts_chan_hdr_decode(hb, sizeof(hb), &h) == 0 &&
+		    h.kind == TS_CHAN_ERROR)
+			ts_real.recv(fd, hb, sizeof(hb), MSG_DONTWAIT);
+	}
 	if (ts_shim_copy_out(val, rep.opt, rep.n) < 0)
 		return -EFAULT;
 	ulen = rep.n;

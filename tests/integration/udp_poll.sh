@@ -10,7 +10,7 @@ kpid=$!
 wait_until 10 kside sh -c "ss -Huln | grep -q ':7400 '" || fail "server did not bind"
 out=$(ts run --lab "$LAB" -- timeout 40 python3 "$U/poll_wake.py" "$KERNEL_IP" 7400) ||
 	fail "poll_wake: $out"
-for m in select poll epoll-lt epoll-et; do
+for m in select poll epoll-lt epoll-et error-wake; do
 	assert_contains "$out" "ok $m" "$m wakes"
 done
 kill "$kpid" 2>/dev/null

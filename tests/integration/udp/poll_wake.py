@@ -79,3 +79,19 @@ got = [s.recv(100), s.recv(100)]
 if got != [b"data", b"data"]:
     fail("epoll-et data")
 print("ok epoll-et", flush=True)
+
+# An ICMP error wakes a poller; once getsockopt(SO_ERROR) has taken it,
+# nothing is left to wake for (as on Linux).
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.setblocking(False)
+c.connect((dst[0], 1))     # nothing listens on port 1
+c.send(b"x")
+pe = select.poll()
+pe.register(c, select.POLLIN)
+if not pe.poll(5000):
+    fail("port unreachable did not wake poll")
+if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != errno.ECONNREFUSED:
+    fail("SO_ERROR")
+if pe.poll(300):
+    fail("poll woke after SO_ERROR took the error")
+print("ok error-wake", flush=True)
