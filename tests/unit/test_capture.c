@@ -17,6 +17,21 @@
 #include "harness.h"
 #include "wire.h"
 
+/* For tests without an engine: no packet may leak either. */
+static long live_at_start;
+
+static int live_setup(void **state)
+{
+	live_at_start = ts_pkt_live();
+	return 0;
+}
+
+static int live_check(void **state)
+{
+	assert_int_equal(ts_pkt_live(), live_at_start);
+	return 0;
+}
+
 static uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -263,11 +278,15 @@ static void test_engine_capture_sees_in_before_and_out_after_faults(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filter_terms_and_conjunction),
-	    cmocka_unit_test(test_filter_errors_are_explained),
-	    cmocka_unit_test(test_parser_reads_udp_and_ignores_later_fragments),
-	    cmocka_unit_test(test_pcap_headers_and_records),
-	    cmocka_unit_test(test_parser_survives_random_and_truncated_frames),
+	    cmocka_unit_test_setup_teardown(test_filter_terms_and_conjunction, live_setup,
+					    live_check),
+	    cmocka_unit_test_setup_teardown(test_filter_errors_are_explained, live_setup,
+					    live_check),
+	    cmocka_unit_test_setup_teardown(test_parser_reads_udp_and_ignores_later_fragments,
+					    live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_pcap_headers_and_records, live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_parser_survives_random_and_truncated_frames,
+					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_engine_capture_sees_in_before_and_out_after_faults,
 					    h_setup, h_teardown),
 	};

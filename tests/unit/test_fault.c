@@ -21,6 +21,21 @@
 
 #define MSEC 1000ull
 
+/* For tests without an engine: no packet may leak either. */
+static long live_at_start;
+
+static int live_setup(void **state)
+{
+	live_at_start = ts_pkt_live();
+	return 0;
+}
+
+static int live_check(void **state)
+{
+	assert_int_equal(ts_pkt_live(), live_at_start);
+	return 0;
+}
+
 static uint32_t add(struct h_env *e, const char *text)
 {
 	struct ts_fault_spec s;
@@ -486,7 +501,8 @@ static void test_held_queue_overflow_drops_and_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rule_text_round_trips_and_errors_are_explained),
+	    cmocka_unit_test_setup_teardown(test_rule_text_round_trips_and_errors_are_explained,
+					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_icmp_nth_2_in_drops_only_the_second_echo, h_setup,
 					    h_teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -14,6 +14,21 @@
 #include "engine.h"
 #include "trace.h"
 
+/* For tests without an engine: no packet may leak either. */
+static long live_at_start;
+
+static int live_setup(void **state)
+{
+	live_at_start = ts_pkt_live();
+	return 0;
+}
+
+static int live_check(void **state)
+{
+	assert_int_equal(ts_pkt_live(), live_at_start);
+	return 0;
+}
+
 static void test_ring_wraps_keeping_the_newest_cap_events(void **state)
 {
 	struct ts_trace tr = {0};
@@ -164,12 +179,17 @@ static void test_counter_diff_traces_drops_once_each(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ring_wraps_keeping_the_newest_cap_events),
-	    cmocka_unit_test(test_off_records_nothing_and_bad_cap_is_refused),
-	    cmocka_unit_test(test_long_text_is_cut_and_nul_terminated),
-	    cmocka_unit_test(test_kind_names_round_trip),
-	    cmocka_unit_test(test_drop_macro_counts_and_traces_the_counter_name),
-	    cmocka_unit_test(test_counter_diff_traces_drops_once_each),
+	    cmocka_unit_test_setup_teardown(test_ring_wraps_keeping_the_newest_cap_events,
+					    live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_off_records_nothing_and_bad_cap_is_refused,
+					    live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_long_text_is_cut_and_nul_terminated, live_setup,
+					    live_check),
+	    cmocka_unit_test_setup_teardown(test_kind_names_round_trip, live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_drop_macro_counts_and_traces_the_counter_name,
+					    live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_counter_diff_traces_drops_once_each, live_setup,
+					    live_check),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
