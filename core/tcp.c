@@ -106,6 +106,7 @@ struct ts_tcb *ts_tcb_alloc(struct ts_engine *eng)
 		tcb->timer[i] = TS_NEVER;
 	tcb->rto = (uint64_t)eng->sysctl.tcp_rto_initial[0] * TS_USEC_PER_MSEC;
 	tcb->linger_secs = -1;
+	tcb->bind_priv = 1; /* the daemon clears it per credentials */
 	tcb->cc_algo = (int)eng->sysctl.tcp_congestion_control[0];
 	tcb->peer_mss = 536;
 	tcb->mss = 536;
@@ -401,6 +402,9 @@ int ts_tcp_bind(struct ts_tcb *tcb, uint32_t addr, uint16_t port)
 		return -EINVAL;
 	if (addr != 0 && !ts_engine_is_local(tcb->eng, addr))
 		return -EADDRNOTAVAIL;
+	/* Linux inet_bind: privileged ports need CAP_NET_BIND_SERVICE. */
+	if (port != 0 && port < tcb->eng->sysctl.ip_unprivileged_port_start[0] && !tcb->bind_priv)
+		return -EACCES;
 	if (port == 0) {
 		int64_t lo = tcb->eng->sysctl.ip_local_port_range[0];
 		int64_t hi = tcb->eng->sysctl.ip_local_port_range[1];
@@ -899,6 +903,18 @@ int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value)
 			}
 		}
 		return 0;
+	case TS_TCP_TTL:
+		/* Linux IP_TTL: 1..255, or -1 for the default. */
+		if (value != -1 && (value < 1 || value > 255))
+			return -EINVAL;
+		tcb->ttl = value < 0 ? 0 : value;
+		return 0;
+	case TS_TCP_TOS:
+		tcb->tos = (uint8_t)value;
+		return 0;
+	case TS_TCP_BIND_PRIV:
+		tcb->bind_priv = value != 0;
+		return 0;
 	case TS_TCP_CONGESTION:
 		if (value < 0 || value > 1)
 			return -ENOENT;
@@ -970,6 +986,15 @@ int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value)
 		return 0;
 	case TS_TCP_CONGESTION:
 		*value = tcb->cc_algo;
+		return 0;
+	case TS_TCP_TTL:
+		*value = tcb->ttl ? tcb->ttl : (int)tcb->eng->sysctl.ip_default_ttl[0];
+		return 0;
+	case TS_TCP_TOS:
+		*value = tcb->tos;
+		return 0;
+	case TS_TCP_BIND_PRIV:
+		*value = tcb->bind_priv;
 		return 0;
 	}
 	return -ENOPROTOOPT;

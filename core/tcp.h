@@ -84,6 +84,11 @@ enum ts_tcp_opt {
 	TS_TCP_REUSEADDR,	/* SO_REUSEADDR */
 	TS_TCP_QUICKACK,	/* TCP_QUICKACK */
 	TS_TCP_CONGESTION,	/* TCP_CONGESTION: 0 reno, 1 cubic */
+	TS_TCP_TTL,		/* IP_TTL: -1 = net.ipv4.ip_default_ttl */
+	TS_TCP_TOS,		/* IP_TOS */
+	TS_TCP_BIND_PRIV,	/* may bind below ip_unprivileged_port_start: 1 by
+				 * default; the daemon clears it for a process
+				 * without CAP_NET_BIND_SERVICE */
 };
 
 /* Local/remote address and ports, host order: the connection table key. */
@@ -210,6 +215,9 @@ struct ts_tcb {
 	uint64_t synq_overflow;		/* µs of the last SYN cookie sent */
 
 	int so_error;			/* pending error (positive errno) */
+	int ttl;			/* IP_TTL, 0 = default */
+	uint8_t tos;			/* IP_TOS */
+	uint8_t bind_priv;		/* CAP_NET_BIND_SERVICE (set by the daemon) */
 	const struct ts_tcp_callbacks *cb;
 	void *user;
 	uint64_t created;
@@ -275,6 +283,9 @@ long ts_tcp_live(void);
 /* --- user calls: 0 / a count / a negative errno --- */
 struct ts_tcb *ts_tcp_socket(struct ts_engine *eng, const struct ts_tcp_callbacks *cb,
 			     void *user);
+/* bind(2): 0, -EINVAL (bound already), -EADDRNOTAVAIL, -EACCES (a port
+ * below ip_unprivileged_port_start without TS_TCP_BIND_PRIV),
+ * -EADDRINUSE. */
 int ts_tcp_bind(struct ts_tcb *tcb, uint32_t addr, uint16_t port);
 int ts_tcp_listen(struct ts_tcb *tcb, int backlog);
 int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t now);

@@ -92,6 +92,8 @@ static struct ts_tcb *child_alloc(struct ts_tcp *tcp, struct ts_tcb *l,
 	c->linger_secs = l->linger_secs;
 	c->user_mss = l->user_mss;
 	c->cc_algo = l->cc_algo;
+	c->ttl = l->ttl;
+	c->tos = l->tos;
 	/* The rings come when the handshake completes (ack_input). */
 	c->snd_want = l->snd_want;
 	c->rcv_want = l->rcv_want;

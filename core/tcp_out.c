@@ -145,6 +145,8 @@ static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t le
 	o.src = tcb->key.laddr;
 	o.dst = tcb->key.raddr;
 	o.proto = TS_IPPROTO_TCP;
+	o.ttl = (uint8_t)tcb->ttl;
+	o.tos = tcb->tos;
 	o.df = 1; /* Linux: path MTU discovery on by default */
 	eng->stats.TcpOutSegs++;
 	if (flags & TH_RST)

@@ -497,6 +497,35 @@ static void test_established_fin_waits_behind_zero_window(void **state)
 	seg_flush(h);
 }
 
+/* IP_TTL / IP_TOS reach the IP layer's output parameters. */
+static int ttl_seen, tos_seen;
+
+static int capture_ttl(struct ts_engine *eng, struct pktbuf *pkt, const struct ts_ip_out *o)
+{
+	ttl_seen = o->ttl;
+	tos_seen = o->tos;
+	ts_pkt_free(pkt);
+	return 0;
+}
+
+static void test_ttl_tos_options_reach_ip(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	int v;
+
+	assert_int_equal(ts_tcp_getopt(t, TS_TCP_TTL, &v), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_TTL, 0), -EINVAL);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_TTL, 7), 0);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_TOS, 0x10), 0);
+	ts_tcp_of(&h->eng)->output = capture_ttl;
+	ts_tcp_send(t, "x", 1, h->now);
+	assert_int_equal(ttl_seen, 7);
+	assert_int_equal(tos_seen, 0x10);
+	ts_tcp_abort(t, h->now);
+}
+
 /* --- keepalive ---------------------------------------------------------------- */
 
 static void test_established_keepalive_probes_then_reset(void **state)
@@ -984,6 +1013,7 @@ int main(void)
 		T(test_established_small_window_probe_sends_what_fits),
 		T(test_established_shrunk_zero_window_probes_not_timeout),
 		T(test_established_fin_waits_behind_zero_window),
+		T(test_ttl_tos_options_reach_ip),
 		TO(test_established_buffers_autotune_unless_locked),
 		T(test_established_keepalive_probes_then_reset),
 		T(test_established_keepalive_answered_keeps_connection),

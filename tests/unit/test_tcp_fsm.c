@@ -1008,6 +1008,9 @@ static void test_bind_rules_and_ephemeral_ports(void **state)
 	struct ts_tcb *b = ts_tcp_socket(&h->eng, &th_cb, h);
 	struct ts_tcb *c, *t;
 
+	/* Privileged ports (Linux inet_bind) once the daemon says so. */
+	ts_tcp_setopt(a, TS_TCP_BIND_PRIV, 0);
+	assert_int_equal(ts_tcp_bind(a, 0, 80), -EACCES);
 	assert_int_equal(ts_tcp_bind(a, 0, 7000), 0);
 	assert_int_equal(ts_tcp_bind(b, TH_LOCAL, 7000), -EADDRINUSE);
 	assert_int_equal(ts_tcp_bind(b, TS_IP4(198, 18, 0, 99), 7001), -EADDRNOTAVAIL);
