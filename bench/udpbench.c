@@ -7,7 +7,9 @@
  *   udpbench rr ADDR PORT SIZE COUNT SECS  request/response, one in flight
  *   udpbench tx ADDR PORT SIZE SECS RUN    bulk to the server (it counts)
  *   udpbench rx ADDR PORT SIZE SECS RUN    bulk from the server (we count)
- *   udpbench mem COUNT                     hold COUNT bound UDP sockets
+ *   udpbench mem COUNT [tcp ADDR PORT]     hold COUNT UDP (bound) or TCP
+ *                                          (connected) sockets
+ *   udpbench tcphold PORT [READYFILE]      accept and hold TCP connections
  *
  * Client results are one line of KEY=VALUE pairs on stdout.  Every loop is
  * bounded in count and in time; no result is judged here. */
@@ -430,19 +432,22 @@ static int cmd_rx(int argc, char **argv)
 	return cnt > 0 ? 0 : 1;
 }
 
-/* Opens COUNT UDP sockets bound to ephemeral ports, reports its own RSS
- * before and after, then holds them until stdin reaches EOF (bounded). */
+/* Opens COUNT sockets: UDP bound to ephemeral ports, or TCP connected to
+ * ADDR PORT (blocking connects); reports its own RSS before and after,
+ * then holds them until stdin reaches EOF (bounded). */
 static int cmd_mem(int argc, char **argv)
 {
+	struct sockaddr_in dst;
 	struct rlimit rl;
 	long count, before, after;
-	int *fds;
+	int *fds, tcp;
 	char line[64];
 
 	if (argc < 1)
 		return 2;
 	count = atol(argv[0]);
-	if (count < 1 || count > 100000)
+	tcp = argc >= 4 && strcmp(argv[1], "tcp") == 0;
+	if (count < 1 || count > 100000 || (tcp && parse_addr(argv[2], argv[3], &dst) < 0))
 		return 2;
 	alarm(MEM_HOLD_S);
 	rl.rlim_cur = rl.rlim_max = (rlim_t)count + 64;
@@ -455,6 +460,14 @@ static int cmd_mem(int argc, char **argv)
 	for (long i = 0; i < count; i++) {
 		struct sockaddr_in any;
 
+		if (tcp) {
+			fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+			if (fds[i] < 0)
+				die("socket(SOCK_STREAM)");
+			if (connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)) < 0)
+				die("connect");
+			continue;
+		}
 		parse_addr("0.0.0.0", "0", &any);
 		fds[i] = udp_socket();
 		if (bind(fds[i], (struct sockaddr *)&any, sizeof(any)) < 0)
@@ -465,9 +478,80 @@ static int cmd_mem(int argc, char **argv)
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin) != NULL)
 		;
-	for (long i = 0; i < count; i++)
+	for (long i = 0; i < count; i++) {
+		/* TCP: abortive close (RST), so no TIME-WAIT outlives the run
+		 * and changes the next measurement. */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+		if (tcp)
+			setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(fds[i]);
+	}
 	free(fds);
+	return 0;
+}
+
+/* TCP listener that accepts and holds connections until their peer closes
+ * them (no data is expected); for the TCP memory measurement. */
+static int cmd_tcphold(int argc, char **argv)
+{
+	struct sockaddr_in me;
+	struct rlimit rl;
+	struct pollfd *p;
+	int lfd, one = 1;
+	nfds_t n = 1, max = 100000;
+
+	if (argc < 1 || parse_addr("0.0.0.0", argv[0], &me) < 0)
+		return 2;
+	alarm(SERVER_LIFETIME_S);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)max + 64;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	p = calloc(max, sizeof(*p));
+	if (p == NULL)
+		die("calloc");
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0)
+		die("socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&me, sizeof(me)) < 0 || listen(lfd, 4096) < 0)
+		die("bind/listen");
+	if (argc > 1) {
+		FILE *f = fopen(argv[1], "we");
+
+		if (f != NULL)
+			fclose(f);
+	}
+	p[0].fd = lfd;
+	p[0].events = POLLIN;
+	for (;;) {
+		int r = poll(p, n, -1);
+
+		if (r < 0 && errno != EINTR)
+			die("poll");
+		if (r <= 0)
+			continue;
+		/* Closed connections first (swap-remove), then new ones. */
+		for (nfds_t i = n - 1; i >= 1; i--) {
+			char b[4096];
+
+			if (p[i].revents && read(p[i].fd, b, sizeof(b)) <= 0) {
+				close(p[i].fd);
+				p[i] = p[--n];
+			}
+		}
+		if (p[0].revents & POLLIN) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if (fd >= 0 && n < max) {
+				p[n].fd = fd;
+				p[n].events = POLLIN;
+				p[n].revents = 0;
+				n++;
+			} else if (fd >= 0) {
+				close(fd);
+			}
+		}
+	}
 	return 0;
 }
 
@@ -486,8 +570,11 @@ int main(int argc, char **argv)
 			return cmd_rx(argc - 2, argv + 2);
 		if (strcmp(argv[1], "mem") == 0)
 			return cmd_mem(argc - 2, argv + 2);
+		if (strcmp(argv[1], "tcphold") == 0)
+			return cmd_tcphold(argc - 2, argv + 2);
 	}
 	fprintf(stderr, "usage: udpbench server PORT [READYFILE] | rr ADDR PORT SIZE COUNT SECS |\n"
-			"       tx ADDR PORT SIZE SECS RUN | rx ADDR PORT SIZE SECS RUN | mem COUNT\n");
+			"       tx ADDR PORT SIZE SECS RUN | rx ADDR PORT SIZE SECS RUN |\n"
+			"       mem COUNT [tcp ADDR PORT] | tcphold PORT [READYFILE]\n");
 	return 2;
 }
