@@ -159,7 +159,7 @@ void ts_tcp_keepalive_reset(struct ts_tcb *tcb, uint64_t now)
 	if (tcb->flags & TF_KEEPALIVE && TCPS_HAVEESTABLISHED(tcb->state) &&
 	    tcb->state != TCPS_TIME_WAIT)
 		tcb->timer[TCPT_KEEP] = now + keep_idle(tcb);
-	else if (!(tcb->state == TCPS_FIN_WAIT_2 && tcb->flags & TF_ORPHAN))
+	else
 		tcb->timer[TCPT_KEEP] = TS_NEVER;
 }
 
