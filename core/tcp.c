@@ -104,6 +104,7 @@ struct ts_tcb *ts_tcb_alloc(struct ts_engine *eng)
 	tcb->state = TCPS_CLOSED;
 	for (int i = 0; i < TCPT_NTIMERS; i++)
 		tcb->timer[i] = TS_NEVER;
+	tcb->heap_idx = -1;
 	tcb->rto = (uint64_t)eng->sysctl.tcp_rto_initial[0] * TS_USEC_PER_MSEC;
 	tcb->linger_secs = -1;
 	tcb->bind_priv = 1; /* the daemon clears it per credentials */
@@ -128,6 +129,7 @@ void ts_tcb_free(struct ts_tcb *tcb)
 	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
 
 	tcb_unhash(tcb);
+	ts_tcp_timers_stop(tcb);
 	if (tcb->listener != NULL) {
 		struct ts_tcb *l = tcb->listener;
 
@@ -354,6 +356,7 @@ void ts_tcp_destroy(struct ts_engine *eng)
 		tcp->all->listener = NULL;
 		ts_tcb_free(tcp->all);
 	}
+	free(tcp->heap);
 	free(tcp);
 	memset(&eng->l4[TS_IPPROTO_TCP], 0, sizeof(eng->l4[TS_IPPROTO_TCP]));
 }

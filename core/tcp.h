@@ -205,7 +205,9 @@ struct ts_tcb {
 	/* RFC 5961 per-socket rate limit (Linux tcp_invalid_ratelimit). */
 	uint64_t last_oow_ack;
 
-	uint64_t timer[TCPT_NTIMERS];
+	uint64_t timer[TCPT_NTIMERS];	/* write through ts_tcp_timer_set/stop */
+	int heap_idx;			/* in tcp->heap, -1 if no timer runs */
+	uint64_t heap_key;		/* earliest of timer[] */
 
 	/* Listening. */
 	int backlog;
@@ -263,6 +265,10 @@ struct ts_tcp {
 	 * outermost entry point returns, so no caller touches freed memory. */
 	int busy;
 	struct ts_tcb *zombies;
+	/* TCBs with a running timer, a binary min-heap on their earliest
+	 * deadline: poll is O(1) when nothing is due, O(log n) per timer. */
+	struct ts_tcb **heap;
+	int heap_n, heap_cap;
 	/* Output: ts_ip_output; tests replace it to capture segments. */
 	int (*output)(struct ts_engine *eng, struct pktbuf *pkt,
 		      const struct ts_ip_out *o);
@@ -391,6 +397,8 @@ uint32_t ts_tcp_tsval(const struct ts_tcb *tcb, uint64_t now);
 void ts_tcp_timer_set(struct ts_tcb *tcb, int which, uint64_t when);
 void ts_tcp_timer_stop(struct ts_tcb *tcb, int which);
 void ts_tcp_timers_stop(struct ts_tcb *tcb);
+/* Removes tcb from the timer heap (freeing). */
+void ts_tcp_timer_unlink(struct ts_tcb *tcb);
 /* Arms TCPT_REXMT at now + rto << backoff, capped at tcp_rto_max. */
 void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now);
 void ts_tcp_rtt_sample(struct ts_tcb *tcb, uint64_t rtt);

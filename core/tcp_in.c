@@ -392,7 +392,7 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 				ts_tcp_done(tcb, 0);
 			return 0;
 		}
-		tcb->timer[TCPT_2MSL] = now + twlen;
+		ts_tcp_timer_set(tcb, TCPT_2MSL, now + twlen);
 		return 0;
 	}
 	/* A new SYN above the old sequence space, or with a newer
@@ -414,7 +414,7 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		/* A retransmitted FIN (our last ACK was lost): restart the
 		 * 2 MSL timer and ACK again (RFC 9293 3.10.7.4). */
 		if (paws_reject || th->flags & TH_ACK)
-			tcb->timer[TCPT_2MSL] = now + twlen;
+			ts_tcp_timer_set(tcb, TCPT_2MSL, now + twlen);
 		if (seg_len(seg) > 0 || !tcb->last_oow_ack ||
 		    now - tcb->last_oow_ack >=
 			    (uint64_t)eng->sysctl.tcp_invalid_ratelimit[0] * TS_USEC_PER_MSEC) {
@@ -866,9 +866,9 @@ static void data_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		} else {
 			tcb->flags |= TF_DELACK;
 			if (tcb->timer[TCPT_DELACK] == TS_NEVER)
-				tcb->timer[TCPT_DELACK] =
-					seg->now + (uint64_t)eng->sysctl.tcp_delack_min[0] *
-							   TS_USEC_PER_MSEC;
+				ts_tcp_timer_set(tcb, TCPT_DELACK,
+						 seg->now + (uint64_t)eng->sysctl.tcp_delack_min[0] *
+								    TS_USEC_PER_MSEC);
 		}
 	}
 	if (r > 0 && tcb->flags & TF_OOO_FIN && tcb->rcv_nxt == tcb->rcv_fin_seq) {

@@ -153,7 +153,7 @@ static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t le
 		eng->stats.TcpOutRsts++;
 	if (flags & TH_ACK) {
 		tcb->flags &= ~(TF_ACKNOW | TF_DELACK);
-		tcb->timer[TCPT_DELACK] = TS_NEVER;
+		ts_tcp_timer_stop(tcb, TCPT_DELACK);
 		tcb->unacked_bytes = 0;
 		tcb->last_ack_sent = tcb->rcv_nxt;
 	}
@@ -430,7 +430,7 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 		}
 		if (tcb->timer[TCPT_REXMT] == TS_NEVER && tcb->timer[TCPT_PTO] == TS_NEVER)
 			ts_tcp_rexmt_arm(tcb, now);
-		tcb->timer[TCPT_PERSIST] = TS_NEVER;
+		ts_tcp_timer_stop(tcb, TCPT_PERSIST);
 		if (fin_now)
 			break;
 	}

@@ -7,6 +7,7 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "engine.h"
 #include "ipv4.h"
@@ -16,29 +17,115 @@ static uint64_t ms(int64_t v)
 	return (uint64_t)v * TS_USEC_PER_MSEC;
 }
 
+/* --- the timer heap ------------------------------------------------------ */
+
+static void heap_swap(struct ts_tcp *tcp, int i, int j)
+{
+	struct ts_tcb *t = tcp->heap[i];
+
+	tcp->heap[i] = tcp->heap[j];
+	tcp->heap[j] = t;
+	tcp->heap[i]->heap_idx = i;
+	tcp->heap[j]->heap_idx = j;
+}
+
+static void heap_sift(struct ts_tcp *tcp, int i)
+{
+	while (i > 0 && tcp->heap[(i - 1) / 2]->heap_key > tcp->heap[i]->heap_key) {
+		heap_swap(tcp, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < tcp->heap_n && tcp->heap[l]->heap_key < tcp->heap[m]->heap_key)
+			m = l;
+		if (r < tcp->heap_n && tcp->heap[r]->heap_key < tcp->heap[m]->heap_key)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(tcp, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct ts_tcp *tcp, struct ts_tcb *tcb)
+{
+	int i = tcb->heap_idx;
+
+	tcb->heap_idx = -1;
+	if (--tcp->heap_n == i)
+		return;
+	tcp->heap[i] = tcp->heap[tcp->heap_n];
+	tcp->heap[i]->heap_idx = i;
+	heap_sift(tcp, i);
+}
+
+/* The TCB's deadlines changed: move it in the heap. */
+static void timers_changed(struct ts_tcb *tcb)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+	uint64_t key = TS_NEVER;
+
+	for (int i = 0; i < TCPT_NTIMERS; i++)
+		if (tcb->timer[i] < key)
+			key = tcb->timer[i];
+	if (key == TS_NEVER) {
+		if (tcb->heap_idx >= 0)
+			heap_remove(tcp, tcb);
+		return;
+	}
+	if (tcb->heap_idx < 0) {
+		if (tcp->heap_n == tcp->heap_cap) {
+			int cap = tcp->heap_cap ? tcp->heap_cap * 2 : 64;
+			struct ts_tcb **h = realloc(tcp->heap, (size_t)cap * sizeof(*h));
+
+			if (h == NULL)
+				abort(); /* out of memory for a pointer array: no way on */
+			tcp->heap = h;
+			tcp->heap_cap = cap;
+		}
+		tcb->heap_idx = tcp->heap_n;
+		tcp->heap[tcp->heap_n++] = tcb;
+	}
+	tcb->heap_key = key;
+	heap_sift(tcp, tcb->heap_idx);
+}
+
+void ts_tcp_timer_unlink(struct ts_tcb *tcb)
+{
+	if (tcb->heap_idx >= 0)
+		heap_remove(ts_tcp_of(tcb->eng), tcb);
+}
+
 void ts_tcp_timer_set(struct ts_tcb *tcb, int which, uint64_t when)
 {
 	tcb->timer[which] = when;
+	timers_changed(tcb);
 }
 
 void ts_tcp_timer_stop(struct ts_tcb *tcb, int which)
 {
+	if (tcb->timer[which] == TS_NEVER)
+		return;
 	tcb->timer[which] = TS_NEVER;
+	timers_changed(tcb);
 }
 
 void ts_tcp_timers_stop(struct ts_tcb *tcb)
 {
 	for (int i = 0; i < TCPT_NTIMERS; i++)
 		tcb->timer[i] = TS_NEVER;
+	ts_tcp_timer_unlink(tcb);
 }
 
 void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now)
 {
 	uint64_t max = ms(tcb->eng->sysctl.tcp_rto_max[0]);
 
-	tcb->timer[TCPT_REXMT] = now + (tcb->rto < max ? tcb->rto : max);
-	tcb->timer[TCPT_PERSIST] = TS_NEVER;
-	tcb->timer[TCPT_PTO] = TS_NEVER;
+	ts_tcp_timer_set(tcb, TCPT_REXMT, now + (tcb->rto < max ? tcb->rto : max));
+	ts_tcp_timer_stop(tcb, TCPT_PERSIST);
+	ts_tcp_timer_stop(tcb, TCPT_PTO);
 }
 
 /* RFC 8985 7.2 as Linux's tcp_schedule_loss_probe: with SACK, outside
@@ -59,8 +146,8 @@ void ts_tcp_schedule_loss_probe(struct ts_tcb *tcb, uint64_t now)
 	pto += flight <= ts_tcb_eff_mss(tcb) ? ms(sc->tcp_rto_min[0]) : 2 * TS_USEC_PER_MSEC;
 	if (rto_at > now && now + pto > rto_at)
 		pto = rto_at - now;
-	tcb->timer[TCPT_PTO] = now + pto;
-	tcb->timer[TCPT_REXMT] = TS_NEVER;
+	ts_tcp_timer_set(tcb, TCPT_PTO, now + pto);
+	ts_tcp_timer_stop(tcb, TCPT_REXMT);
 }
 
 /* RFC 8985 7.3 / Linux tcp_send_loss_probe: one new segment if the window
@@ -158,9 +245,9 @@ void ts_tcp_keepalive_reset(struct ts_tcb *tcb, uint64_t now)
 {
 	if (tcb->flags & TF_KEEPALIVE && TCPS_HAVEESTABLISHED(tcb->state) &&
 	    tcb->state != TCPS_TIME_WAIT)
-		tcb->timer[TCPT_KEEP] = now + keep_idle(tcb);
+		ts_tcp_timer_set(tcb, TCPT_KEEP, now + keep_idle(tcb));
 	else
-		tcb->timer[TCPT_KEEP] = TS_NEVER;
+		ts_tcp_timer_stop(tcb, TCPT_KEEP);
 }
 
 void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now)
@@ -168,7 +255,7 @@ void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now)
 	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL (Linux: 60 s). */
 	ts_tcp_timers_stop(tcb);
 	tcb->state = TCPS_TIME_WAIT;
-	tcb->timer[TCPT_2MSL] = now + 2 * ms(tcb->eng->sysctl.tcp_msl[0]);
+	ts_tcp_timer_set(tcb, TCPT_2MSL, now + 2 * ms(tcb->eng->sysctl.tcp_msl[0]));
 }
 
 /* Linux retransmits_timed_out(): tcp_retries2-style limits are a time
@@ -271,7 +358,7 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 		ts_tcp_retransmit_head(tcb, now);
 		tcb->backoff++;
 		tcb->rto = tcb->rto * 2 < max ? tcb->rto * 2 : max;
-		tcb->timer[TCPT_REXMT] = now + tcb->rto;
+		ts_tcp_timer_set(tcb, TCPT_REXMT, now + tcb->rto);
 		return 0;
 	}
 	if (write_timeout(tcb, now))
@@ -296,7 +383,7 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 	tcb->rto = tcb->rto * 2 < max ? tcb->rto * 2 : max;
 	/* Go back N (RFC 6298 5.4: the earliest unacknowledged segment). */
 	tcb->snd_nxt = tcb->snd_una;
-	tcb->timer[TCPT_REXMT] = TS_NEVER;
+	ts_tcp_timer_stop(tcb, TCPT_REXMT);
 	ts_tcp_output(tcb, now);
 	if (tcb->timer[TCPT_REXMT] == TS_NEVER)
 		ts_tcp_rexmt_arm(tcb, now);
@@ -343,7 +430,7 @@ static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
 	tcb->probes_out++;
 	tcb->backoff++;
 	t = tcb->rto << (tcb->backoff < 30 ? tcb->backoff : 30);
-	tcb->timer[TCPT_PERSIST] = now + (t < max ? t : max);
+	ts_tcp_timer_set(tcb, TCPT_PERSIST, now + (t < max ? t : max));
 	return 0;
 }
 
@@ -359,7 +446,7 @@ static int keep_timeout(struct ts_tcb *tcb, uint64_t now)
 	/* Linux: no probes while data is in flight or queued; the
 	 * retransmission timer watches the connection then. */
 	if (tcb->snd_max != tcb->snd_una || ts_ringbuf_len(&tcb->snd) > 0) {
-		tcb->timer[TCPT_KEEP] = now + keep_idle(tcb);
+		ts_tcp_timer_set(tcb, TCPT_KEEP, now + keep_idle(tcb));
 		return 0;
 	}
 	idle = now - tcb->last_rcv;
@@ -374,9 +461,9 @@ static int keep_timeout(struct ts_tcb *tcb, uint64_t now)
 		ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
 		eng->stats.TcpExtTCPKeepAlive++;
 		tcb->probes_out++;
-		tcb->timer[TCPT_KEEP] = now + keep_intvl(tcb);
+		ts_tcp_timer_set(tcb, TCPT_KEEP, now + keep_intvl(tcb));
 	} else {
-		tcb->timer[TCPT_KEEP] = tcb->last_rcv + keep_idle(tcb);
+		ts_tcp_timer_set(tcb, TCPT_KEEP, tcb->last_rcv + keep_idle(tcb));
 	}
 	return 0;
 }
@@ -409,7 +496,7 @@ void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now)
 	for (int i = 0; i < TCPT_NTIMERS; i++) {
 		if (tcb->timer[i] > now)
 			continue;
-		tcb->timer[i] = TS_NEVER;
+		ts_tcp_timer_stop(tcb, i);
 		if (i == TCPT_DELACK) {
 			if (tcb->flags & (TF_DELACK | TF_ACKNOW)) {
 				tcb->eng->stats.TcpExtDelayedACKs++;
@@ -440,27 +527,17 @@ uint64_t ts_tcp_tcb_next_timer(const struct ts_tcb *tcb, int *which)
 uint64_t ts_tcp_poll(struct ts_engine *eng, uint64_t now)
 {
 	struct ts_tcp *tcp = ts_tcp_of(eng);
-	uint64_t next = TS_NEVER;
-	struct ts_tcb *tcb, *nx;
-	int w;
+	int guard;
 
 	if (tcp == NULL)
 		return TS_NEVER;
 	eng->now = now;
-	/* TCBs freed meanwhile (by timers or by callbacks closing other
-	 * sockets) stay in the list as zombies until ts_tcp_leave. */
+	/* Each handler stops the timer it runs (and may arm later ones), so
+	 * the loop ends; the guard only bounds a bug. */
+	guard = 4 * tcp->heap_n + 64;
 	ts_tcp_enter(tcp);
-	for (tcb = tcp->all; tcb != NULL; tcb = nx) {
-		nx = tcb->all_next;
-		if (!tcb->zombie && ts_tcp_tcb_next_timer(tcb, &w) <= now)
-			ts_tcp_run_timers(tcb, now);
-	}
+	while (tcp->heap_n > 0 && tcp->heap[0]->heap_key <= now && guard-- > 0)
+		ts_tcp_run_timers(tcp->heap[0], now);
 	ts_tcp_leave(tcp);
-	for (tcb = tcp->all; tcb != NULL; tcb = tcb->all_next) {
-		uint64_t t = ts_tcp_tcb_next_timer(tcb, &w);
-
-		if (t < next)
-			next = t;
-	}
-	return next;
+	return tcp->heap_n > 0 ? tcp->heap[0]->heap_key : TS_NEVER;
 }

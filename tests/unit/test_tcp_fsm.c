@@ -1044,6 +1044,49 @@ static void test_bind_rules_and_ephemeral_ports(void **state)
 	assert_int_equal(ts_tcp_live(), h->tcb0);
 }
 
+
+/* The timer heap: many connections, each with its own deadlines; poll
+ * returns exactly the earliest and runs them in time order. */
+static void test_timer_heap_orders_many_connections(void **state)
+{
+	struct th *h = *state;
+	enum { N = 200 };
+	struct ts_tcb *t[N];
+	uint64_t t0 = h->now, last = 0;
+	int syns = 0, failed = 0;
+
+	h->eng.sysctl.tcp_syn_retries[0] = 1;
+	for (int i = 0; i < N; i++) {
+		/* Connect in a shuffled order of times. */
+		int k = (i * 37) % N;
+
+		h->now = t0 + (uint64_t)k * 1000;
+		t[i] = ts_tcp_socket(&h->eng, &th_cb, h);
+		assert_int_equal(ts_tcp_connect(t[i], TH_PEER, (uint16_t)(1000 + i), h->now), 0);
+	}
+	h->now = t0 + N * 1000;
+	seg_flush(h);
+	assert_int_equal(ts_tcp_poll(&h->eng, h->now), t0 + 1 * S);
+	while (failed < N) {
+		uint64_t next = ts_tcp_poll(&h->eng, h->now);
+
+		assert_true(next != TS_NEVER);
+		assert_true(next >= last);
+		last = next;
+		th_advance(h, next - h->now);
+		while (seg_pop(h))
+			syns++;
+		failed = h->errors;
+	}
+	/* One retransmission each at +1 s, failure at +3 s after its own
+	 * connect. */
+	assert_int_equal(syns, N);
+	assert_int_equal(h->now, t0 + (uint64_t)(N - 1) * 1000 + 3 * S);
+	assert_int_equal(ts_tcp_poll(&h->eng, h->now), TS_NEVER);
+	for (int i = 0; i < N; i++)
+		ts_tcp_close(t[i], h->now);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -1109,6 +1152,7 @@ int main(void)
 		T(test_syn_received_child_has_no_rings_until_established),
 		T(test_callbacks_may_close_during_input),
 		T(test_bind_rules_and_ephemeral_ports),
+		T(test_timer_heap_orders_many_connections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
