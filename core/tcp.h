@@ -11,7 +11,8 @@
  * Files: tcp.c (TCB lifecycle, tables, user calls, options), tcp_in.c
  * (segment arrival, RFC 9293 3.10.7), tcp_out.c (what to send and building
  * segments), tcp_timer.c (retransmission, persist, delayed ACK, keepalive,
- * FIN_WAIT_2 and TIME_WAIT).  All time is in microseconds. */
+ * tail loss probe, FIN_WAIT_2 and TIME_WAIT, the timer heap).  All time is
+ * in microseconds. */
 #ifndef TS_TCP_H
 #define TS_TCP_H
 
@@ -49,9 +50,10 @@ enum {
 
 extern const char *const ts_tcp_timer_names[TCPT_NTIMERS];
 
-/* Event hooks.  Any may be NULL.  They run inside engine calls: they may
- * call ts_tcp_recv/send/accept, and ts_tcp_close on the TCB they are
- * called for only from on_error/on_closed. */
+/* Event hooks.  Any may be NULL.  They run inside engine calls and may
+ * make any user call, including ts_tcp_close/abort on any TCB (the one
+ * they are called for too): TCBs freed meanwhile are reaped when the
+ * engine's entry point returns. */
 struct ts_tcp_callbacks {
 	/* The handshake completed (active open). */
 	void (*on_established)(struct ts_tcb *tcb, void *user);
