@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "plot.h"
 
 static void usage(FILE *f)
 {
@@ -36,6 +37,10 @@ static void usage(FILE *f)
 		"                                live pcap of the engine's frames\n"
 		"  trace [--lab NAME | --sock PATH] [--json] [-c N] [KIND]...\n"
 		"                                live engine events, one line each\n"
+		"  experiment --list | NAME [--check] [--pcap DIR] [--svg | --png] [--lab-keep]\n"
+		"                                the classic TCP experiments, one command each\n"
+		"  plot FILE.pcap [-o OUT.svg] [--png] [--text] [--port N] [--trace FILE]\n"
+		"                                time-sequence diagram of a TCP connection\n"
 		"Without --lab/--sock, commands use $TAPSOCK_SOCK, else the lab named 'lab'.\n");
 }
 
@@ -134,6 +139,10 @@ int main(int argc, char **argv)
 		return cli_capture(argc - 1, argv + 1);
 	if (strcmp(cmd, "trace") == 0)
 		return cli_trace(argc - 1, argv + 1);
+	if (strcmp(cmd, "experiment") == 0)
+		return cli_experiment(argc - 1, argv + 1);
+	if (strcmp(cmd, "plot") == 0)
+		return cli_plot(argc - 1, argv + 1);
 	fprintf(stderr, "tapsock: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;
