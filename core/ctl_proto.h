@@ -90,6 +90,20 @@ enum ts_ctl_op {
 	TS_CTL_OP_SOCK_GETOPT = 37,
 	TS_CTL_OP_SOCK_AUTOBIND = 38,	/* implicit bind before a first send */
 	TS_CTL_OP_SOCK_QUERY = 39,	/* is this fd an engine socket? */
+	/* TCP sockets (core/daemon/chan_tcp.c; bodies as the socket ops,
+	 * chan.h).  The data channel is a SOCK_STREAM pair; see
+	 * docs/design.md "TCP through the shim".  CONNECT: optlen = filler
+	 * bytes the shim wrote to A.  LISTEN: optlen = backlog (int32).
+	 * QUERY: reply port/addr local, opt = u8 kind (1 connected/connecting,
+	 * 2 listening, 0 fresh) + peer u32 addr + u16 port (host order). */
+	TS_CTL_OP_TCP_SOCKET = 48,
+	TS_CTL_OP_TCP_BIND = 49,
+	TS_CTL_OP_TCP_LISTEN = 50,
+	TS_CTL_OP_TCP_CONNECT = 51,
+	TS_CTL_OP_TCP_NAME = 52,	/* flag 1: peer name */
+	TS_CTL_OP_TCP_SETOPT = 53,
+	TS_CTL_OP_TCP_GETOPT = 54,
+	TS_CTL_OP_TCP_QUERY = 55,
 	TS_CTL_OP_MAX = 256		/* ops are < this */
 };
 

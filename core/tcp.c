@@ -666,7 +666,7 @@ ssize_t ts_tcp_recv(struct ts_tcb *tcb, void *buf, size_t len, uint64_t now)
 		return -EAGAIN;
 	}
 	before = ts_tcp_select_window(tcb);
-	n = ts_ringbuf_read(&tcb->rcv, buf, len);
+	n = buf != NULL ? ts_ringbuf_read(&tcb->rcv, buf, len) : ts_ringbuf_consume(&tcb->rcv, len);
 	tcb->rcv_copied += (uint32_t)n;
 	if (TCPS_HAVEESTABLISHED(tcb->state))
 		rcvbuf_adjust(tcb, now);

@@ -306,7 +306,10 @@ struct ts_tcb *ts_tcp_accept(struct ts_tcb *listener, const struct ts_tcp_callba
  * shutdown(SHUT_WR), the pending error after a failure. */
 ssize_t ts_tcp_send(struct ts_tcb *tcb, const void *data, size_t len, uint64_t now);
 /* Reads in-order data: bytes, 0 at end of stream, -EAGAIN when nothing is
- * there yet, the pending error after a failure. */
+ * there yet, the pending error after a failure.
+ * With buf NULL the bytes are consumed without a copy (a reader that
+ * wrote them from ts_ringbuf_iov_data(&tcb->rcv, ...) itself: the daemon's
+ * data channel). */
 ssize_t ts_tcp_recv(struct ts_tcb *tcb, void *buf, size_t len, uint64_t now);
 /* how: 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR. */
 int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now);

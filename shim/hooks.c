@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include "real.h"
 #include "shim.h"
@@ -50,6 +51,76 @@ static long ret(long r)
 	})
 
 void ts_shim_adopt_inherited(void);
+
+/* TCP sockets (shim/tcp.c) move their data natively through A: the real
+ * call runs between the shim's checks, outside the in_shim guard, with
+ * errno carried across. */
+static int is_tcp(const struct ts_shim_sock *s)
+{
+	return s->type == SOCK_STREAM;
+}
+
+static ssize_t tcp_send(int fd, struct ts_shim_sock *s, const void *buf, size_t n, int flags)
+{
+	long r = SHIM(ts_shim_tcp_pre_write(fd, s, flags));
+	ssize_t k;
+
+	if (r < 0)
+		return ret(r);
+	k = ts_real.send(fd, buf, n, flags | MSG_NOSIGNAL);
+	return ret(SHIM(ts_shim_tcp_post_write(fd, s, k, errno, flags)));
+}
+
+static ssize_t tcp_sendmsg(int fd, struct ts_shim_sock *s, const struct msghdr *m, int flags)
+{
+	long r = SHIM(ts_shim_tcp_pre_write(fd, s, flags));
+	ssize_t k;
+
+	if (r < 0)
+		return ret(r);
+	k = ts_real.sendmsg(fd, m, flags | MSG_NOSIGNAL);
+	return ret(SHIM(ts_shim_tcp_post_write(fd, s, k, errno, flags)));
+}
+
+static ssize_t tcp_recv(int fd, struct ts_shim_sock *s, void *buf, size_t n, int flags)
+{
+	long r = SHIM(ts_shim_tcp_pre_read(fd, s, flags));
+	ssize_t k;
+
+	if (r < 0)
+		return ret(r);
+	k = ts_real.recv(fd, buf, n, flags);
+	return ret(SHIM(ts_shim_tcp_post_read(fd, s, k, errno, n)));
+}
+
+static ssize_t tcp_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *m, int flags)
+{
+	long r = SHIM(ts_shim_tcp_pre_read(fd, s, flags));
+	size_t total = 0;
+	ssize_t k;
+
+	if (r < 0)
+		return ret(r);
+	k = ts_real.recvmsg(fd, m, flags);
+	if (k == 0)
+		for (size_t i = 0; i < m->msg_iovlen; i++)
+			total += m->msg_iov[i].iov_len;
+	return ret(SHIM(ts_shim_tcp_post_read(fd, s, k, errno, k == 0 ? total : 1)));
+}
+
+static ssize_t tcp_iov(int fd, struct ts_shim_sock *s, const struct iovec *iov, int cnt,
+		       int wr)
+{
+	struct msghdr m = {.msg_iov = (struct iovec *)iov};
+
+	/* Linux import_iovec for readv/writev: EINVAL outside 0..UIO_MAXIOV. */
+	if (cnt < 0 || cnt > UIO_MAXIOV) {
+		errno = EINVAL;
+		return -1;
+	}
+	m.msg_iovlen = (size_t)cnt;
+	return wr ? tcp_sendmsg(fd, s, &m, 0) : tcp_recvmsg(fd, s, &m, 0);
+}
 
 __attribute__((constructor)) static void shim_init(void)
 {
@@ -89,6 +160,8 @@ TS_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (s == NULL)
 		return ts_real.bind(fd, sa, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_bind(fd, s, sa, len)));
 	return (int)ret(SHIM(ts_shim_bind(fd, s, sa, len)));
 }
 
@@ -98,29 +171,43 @@ TS_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (s == NULL)
 		return ts_real.connect(fd, sa, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_connect(fd, s, sa, len)));
 	return (int)ret(SHIM(ts_shim_connect(fd, s, sa, len)));
 }
 
 TS_EXPORT int listen(int fd, int backlog)
 {
-	if (ours(fd) == NULL)
+	struct ts_shim_sock *s = ours(fd);
+
+	if (s == NULL)
 		return ts_real.listen(fd, backlog);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_listen(fd, s, backlog)));
 	errno = EOPNOTSUPP;	/* Linux: listen on a UDP socket */
 	return -1;
 }
 
 TS_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	if (ours(fd) == NULL)
+	struct ts_shim_sock *s = ours(fd);
+
+	if (s == NULL)
 		return ts_real.accept(fd, sa, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_accept(fd, s, sa, len, 0)));
 	errno = EOPNOTSUPP;
 	return -1;
 }
 
 TS_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
-	if (ours(fd) == NULL)
+	struct ts_shim_sock *s = ours(fd);
+
+	if (s == NULL)
 		return ts_real.accept4(fd, sa, len, flags);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_accept(fd, s, sa, len, flags)));
 	errno = EOPNOTSUPP;
 	return -1;
 }
@@ -131,6 +218,8 @@ TS_EXPORT int shutdown(int fd, int how)
 
 	if (s == NULL)
 		return ts_real.shutdown(fd, how);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_shutdown(fd, s, how)));
 	/* Linux inet_shutdown: how is checked first; an unconnected
 	 * datagram socket is ENOTCONN.  (The data channel itself stays open:
 	 * shutting A would close the engine socket.) */
@@ -169,6 +258,8 @@ TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 
 	if (s == NULL)
 		return ts_real.send(fd, buf, n, flags);
+	if (is_tcp(s))
+		return tcp_send(fd, s, buf, n, flags);
 	return ret(SHIM(send_common(fd, s, buf, n, flags, NULL, 0, 0)));
 }
 
@@ -179,6 +270,8 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 
 	if (s == NULL)
 		return ts_real.sendto(fd, buf, n, flags, sa, len);
+	if (is_tcp(s))	/* Linux TCP ignores the address when connected */
+		return tcp_send(fd, s, buf, n, flags);
 	return ret(SHIM(send_common(fd, s, buf, n, flags, sa, len, sa != NULL)));
 }
 
@@ -232,6 +325,8 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (s == NULL)
 		return ts_real.sendmsg(fd, msg, flags);
+	if (is_tcp(s))
+		return tcp_sendmsg(fd, s, msg, flags);
 	return ret(SHIM(sendmsg_common(fd, s, msg, flags)));
 }
 
@@ -256,7 +351,7 @@ TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
 	struct ts_shim_sock *s = ours(fd);
 
-	if (s == NULL)
+	if (s == NULL || is_tcp(s))
 		return ts_real.sendmmsg(fd, v, n, flags);
 	return (int)ret(SHIM(sendmmsg_common(fd, s, v, n, flags)));
 }
@@ -267,6 +362,8 @@ TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 
 	if (s == NULL)
 		return ts_real.write(fd, buf, n);
+	if (is_tcp(s))
+		return tcp_send(fd, s, buf, n, 0);
 	return ret(SHIM(send_common(fd, s, buf, n, 0, NULL, 0, 0)));
 }
 
@@ -287,6 +384,8 @@ TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 
 	if (s == NULL)
 		return ts_real.writev(fd, iov, cnt);
+	if (is_tcp(s))
+		return tcp_iov(fd, s, iov, cnt, 1);
 	return ret(SHIM(writev_common(fd, s, iov, cnt)));
 }
 
@@ -326,6 +425,8 @@ TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 	if (s == NULL)
 		return ts_real.recv(fd, buf, n, flags);
+	if (is_tcp(s))
+		return tcp_recv(fd, s, buf, n, flags);
 	return ret(SHIM(recv_common(fd, s, buf, n, flags, NULL, NULL)));
 }
 
@@ -336,6 +437,14 @@ TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 
 	if (s == NULL)
 		return ts_real.recvfrom(fd, buf, n, flags, sa, len);
+	if (is_tcp(s)) {
+		ssize_t k = tcp_recv(fd, s, buf, n, flags);
+
+		/* Linux TCP reports no source address. */
+		if (k >= 0 && sa != NULL && len != NULL)
+			*len = 0;
+		return k;
+	}
 	return ret(SHIM(recv_common(fd, s, buf, n, flags, sa, len)));
 }
 
@@ -363,6 +472,8 @@ TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (s == NULL)
 		return ts_real.recvmsg(fd, msg, flags);
+	if (is_tcp(s))
+		return tcp_recvmsg(fd, s, msg, flags);
 	return ret(SHIM(recvmsg_common(fd, s, msg, flags)));
 }
 
@@ -394,7 +505,7 @@ TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 {
 	struct ts_shim_sock *s = ours(fd);
 
-	if (s == NULL)
+	if (s == NULL || is_tcp(s))
 		return ts_real.recvmmsg(fd, v, n, flags, tmo);
 	return (int)ret(SHIM(recvmmsg_common(fd, s, v, n, flags)));
 }
@@ -405,6 +516,8 @@ TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 	if (s == NULL)
 		return ts_real.read(fd, buf, n);
+	if (is_tcp(s))
+		return tcp_recv(fd, s, buf, n, 0);
 	if (n == 0)
 		return 0;	/* Linux sock_read_iter: nothing read, nothing taken */
 	return ret(SHIM(recv_common(fd, s, buf, n, 0, NULL, NULL)));
@@ -438,6 +551,8 @@ TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 
 	if (s == NULL)
 		return ts_real.readv(fd, iov, cnt);
+	if (is_tcp(s))
+		return tcp_iov(fd, s, iov, cnt, 0);
 	return ret(SHIM(readv_common(fd, s, iov, cnt)));
 }
 
@@ -448,6 +563,8 @@ TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 	if (s == NULL || n > buflen)
 		return ts_real.__read_chk(fd, buf, n, buflen);
+	if (is_tcp(s))
+		return tcp_recv(fd, s, buf, n, 0);
 	if (n == 0)
 		return 0;
 	return ret(SHIM(recv_common(fd, s, buf, n, 0, NULL, NULL)));
@@ -459,6 +576,8 @@ TS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
 
 	if (s == NULL || n > buflen)
 		return ts_real.__recv_chk(fd, buf, n, buflen, flags);
+	if (is_tcp(s))
+		return tcp_recv(fd, s, buf, n, flags);
 	return ret(SHIM(recv_common(fd, s, buf, n, flags, NULL, NULL)));
 }
 
@@ -469,6 +588,8 @@ TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
 
 	if (s == NULL || n > buflen)
 		return ts_real.__recvfrom_chk(fd, buf, n, buflen, flags, sa, len);
+	if (is_tcp(s))
+		return recvfrom(fd, buf, n, flags, sa, len);
 	return ret(SHIM(recv_common(fd, s, buf, n, flags, sa, len)));
 }
 
@@ -478,6 +599,8 @@ TS_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 
 	if (s == NULL)
 		return ts_real.getsockname(fd, sa, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_getname(fd, s, sa, len, 0)));
 	return (int)ret(SHIM(ts_shim_getname(fd, s, sa, len, 0)));
 }
 
@@ -487,6 +610,8 @@ TS_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 
 	if (s == NULL)
 		return ts_real.getpeername(fd, sa, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_getname(fd, s, sa, len, 1)));
 	return (int)ret(SHIM(ts_shim_getname(fd, s, sa, len, 1)));
 }
 
@@ -496,6 +621,8 @@ TS_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 	if (s == NULL)
 		return ts_real.getsockopt(fd, level, name, val, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_getsockopt(fd, s, level, name, val, len)));
 	return (int)ret(SHIM(ts_shim_getsockopt(fd, s, level, name, val, len)));
 }
 
@@ -505,6 +632,8 @@ TS_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 
 	if (s == NULL)
 		return ts_real.setsockopt(fd, level, name, val, len);
+	if (is_tcp(s))
+		return (int)ret(SHIM(ts_shim_tcp_setsockopt(fd, s, level, name, val, len)));
 	return (int)ret(SHIM(ts_shim_setsockopt(fd, s, level, name, val, len)));
 }
 
@@ -517,7 +646,12 @@ TS_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (s != NULL && req == FIONREAD) {
+	if (s != NULL && is_tcp(s) && s->tcp == TS_SHIM_TCP_LISTEN &&
+	    (req == FIONREAD || req == TIOCOUTQ)) {
+		errno = EINVAL;	/* Linux tcp_ioctl on a listener */
+		return -1;
+	}
+	if (s != NULL && !is_tcp(s) && req == FIONREAD) {
 		int v = 0;
 		long r = SHIM(ts_shim_fionread(fd, s, &v));
 

@@ -409,6 +409,19 @@ static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
 	return r;
 }
 
+int ts_shim_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
+		 struct ts_ctl_sock_rep *rep, int *rfd)
+{
+	return sock_call(op, m, fd, rep, rfd);
+}
+
+void ts_shim_register(int fd, struct ts_shim_sock *s)
+{
+	pthread_mutex_lock(&tab_lock);
+	tab_set_locked(fd, s);
+	pthread_mutex_unlock(&tab_lock);
+}
+
 /* --- socket calls ----------------------------------------------------- */
 
 int ts_shim_socket(int domain, int type, int protocol)
@@ -426,9 +439,18 @@ int ts_shim_socket(int domain, int type, int protocol)
 		return -EINVAL;
 	if (domain == AF_INET6)
 		return fallback_kernel() ? -ENOSYS : -EAFNOSUPPORT;
+	if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) {
+		/* TCP: shim/tcp.c, on a stream data channel. */
+		r = ts_shim_tcp_socket(type);
+		if (r < 0 && fallback_kernel() && r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+			return -ENOSYS;
+		if (r == -ENOENT || r == -ECONNREFUSED || r == -EIO || r == -EPROTO)
+			r = -ENETDOWN;
+		return r;
+	}
 	if (base != SOCK_DGRAM || (protocol != 0 && protocol != IPPROTO_UDP)) {
-		/* TCP is the next issue; raw and ping sockets are not the
-		 * engine's.  Never a silent kernel socket. */
+		/* Raw and ping sockets are not the engine's.  Never a
+		 * silent kernel socket. */
 		if (fallback_kernel())
 			return -ENOSYS;
 		if (base == SOCK_DGRAM || base == SOCK_STREAM)
@@ -1055,8 +1077,13 @@ void ts_shim_adopt_inherited(void)
 		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_UNIX)
 			continue;
 		l = sizeof(int);
-		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 ||
-		    v != SOCK_SEQPACKET)
+		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0)
+			continue;
+		if (v == SOCK_STREAM) {
+			ts_shim_tcp_adopt(fd);	/* TCP: shim/tcp.c */
+			continue;
+		}
+		if (v != SOCK_SEQPACKET)
 			continue;
 		memset(&m, 0, sizeof(m));
 		pthread_mutex_lock(&ctl_lock);

@@ -29,6 +29,19 @@ struct ts_shim_sock {
 	int broadcast;		/* SO_BROADCAST */
 	/* Ancillary data recvmsg adds (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS). */
 	int pktinfo, recvttl, recvtos;
+	/* TCP (shim/tcp.c): TS_SHIM_TCP_*, A's SO_SNDBUF to restore after a
+	 * connect's filler (0: nothing to restore), and whether the program
+	 * has been told that its connect completed. */
+	int tcp;
+	int saved_sndbuf;
+	int connect_reported;
+};
+
+enum {
+	TS_SHIM_TCP_FRESH = 0,	/* not connected, not listening */
+	TS_SHIM_TCP_CONNECTING,
+	TS_SHIM_TCP_CONNECTED,
+	TS_SHIM_TCP_LISTEN,
 };
 
 /* The engine's address as HELLO reported it (host order). */
@@ -83,6 +96,40 @@ void ts_shim_dup_done(int oldfd, int newfd);
 /* Before dup2/dup3 onto newfd: moves the control fd out of the way if
  * newfd is it.  0 or a negative errno. */
 int ts_shim_dup_prepare(int newfd);
+
+/* A socket op on the control connection (shim.c): request m, the socket
+ * named by fd (or -1), reply into rep (may be NULL), a received fd into
+ * *rfd (may be NULL).  0 or a negative errno. */
+struct ts_ctl_sock_req;
+struct ts_ctl_sock_rep;
+int ts_shim_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
+		 struct ts_ctl_sock_rep *rep, int *rfd);
+/* fd now names s (takes a reference). */
+void ts_shim_register(int fd, struct ts_shim_sock *s);
+
+/* --- TCP (tcp.c): SOCK_STREAM sockets on a stream data channel ---------- */
+int ts_shim_tcp_socket(int type);
+int ts_shim_tcp_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len);
+int ts_shim_tcp_listen(int fd, struct ts_shim_sock *s, int backlog);
+int ts_shim_tcp_accept(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
+		       int flags);
+int ts_shim_tcp_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa,
+			socklen_t len);
+int ts_shim_tcp_shutdown(int fd, struct ts_shim_sock *s, int how);
+/* Data goes natively through A; these run before and after the real call:
+ * pre returns 0 to go on or the call's result (a negative errno); post
+ * gets the real call's result and errno and returns the call's result. */
+int ts_shim_tcp_pre_write(int fd, struct ts_shim_sock *s, int flags);
+ssize_t ts_shim_tcp_post_write(int fd, struct ts_shim_sock *s, ssize_t r, int err, int flags);
+int ts_shim_tcp_pre_read(int fd, struct ts_shim_sock *s, int flags);
+ssize_t ts_shim_tcp_post_read(int fd, struct ts_shim_sock *s, ssize_t r, int err, size_t len);
+int ts_shim_tcp_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
+			int peer);
+int ts_shim_tcp_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, void *val,
+			   socklen_t *len);
+int ts_shim_tcp_setsockopt(int fd, struct ts_shim_sock *s, int level, int name,
+			   const void *val, socklen_t len);
+void ts_shim_tcp_adopt(int fd);
 
 /* Safe copies to and from the program's memory: -EFAULT for a bad
  * pointer instead of a crash (process_vm_readv/writev on ourselves). */

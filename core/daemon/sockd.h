@@ -54,6 +54,14 @@ void ts_chan_settle(struct ts_daemon *d, uint16_t port);
 void ts_chan_shutdown_all(struct ts_daemon *d);
 int ts_chan_count(void);
 
+/* chan_tcp.c: TCP sockets and their SOCK_STREAM data channels, and the
+ * TS_CTL_OP_TCP_* handlers.  attach registers TCP in the engine (after
+ * ts_engine_init); shutdown closes every TCP socket and the TCP layer. */
+void ts_ctl_tcp_register(void);
+int ts_chan_tcp_attach(struct ts_daemon *d);
+void ts_chan_tcp_shutdown(struct ts_daemon *d);
+int ts_chan_tcp_count(void);
+
 /* ctl_sock.c: registers the TS_CTL_OP_SOCK_* handlers. */
 void ts_ctl_sock_register(void);
 /* Registers UDP in the engine (right after ts_engine_init).  0 or -errno. */

@@ -27,6 +27,7 @@ static void register_ops(void)
 {
 	ts_ctl_core_register();
 	ts_ctl_sock_register();
+	ts_ctl_tcp_register();
 	ts_ctl_fault_register();
 	ts_ctl_stream_register();
 }
@@ -223,6 +224,12 @@ int main(int argc, char **argv)
 		ts_tap_close(&d->tap);
 		die("cannot start UDP: %s", strerror(-r));
 	}
+	r = ts_chan_tcp_attach(d);
+	if (r < 0) {
+		ts_engine_destroy(&d->eng);
+		ts_tap_close(&d->tap);
+		die("cannot start TCP: %s", strerror(-r));
+	}
 	for (int i = 0; i < nsysctls; i++) {
 		char kv[256], *eq;
 
@@ -274,6 +281,7 @@ int main(int argc, char **argv)
 	 * closed, engine and TAP released. */
 	d->stopping = 1;
 	ts_ctl_shutdown(d);
+	ts_chan_tcp_shutdown(d);
 	ts_ctl_sock_shutdown(d);
 	ts_daemon_loop_close(d);
 	uv_run(&loop, UV_RUN_DEFAULT);
