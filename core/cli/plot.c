@@ -574,8 +574,9 @@ void ts_plot_svg(const struct ts_plot_flow *f, FILE *out, const char *title, dou
 				"stroke-width=\"1.6\" marker-end=\"url(#%s)\"/>\n",
 				x1, y, x2, y2, col, red ? "ahr" : "ah");
 		}
-		mx = (x1 + x2) / 2;
-		my = (y + y2) / 2 - 6;
+		/* The label sits over the middle of the drawn line. */
+		mx = (s->mark & TS_PLOT_LOST) ? x1 + (x2 - x1) * 0.3 : (x1 + x2) / 2;
+		my = (s->mark & TS_PLOT_LOST) ? y + (y2 - y) * 0.3 - 6 : (y + y2) / 2 - 6;
 		fprintf(out,
 			"<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\" "
 			"fill=\"%s\">",
