@@ -82,6 +82,8 @@ int cli_capture(int argc, char **argv);
 int cli_trace(int argc, char **argv);
 /* experiment.c: `experiment` (plot.c, `plot`, is declared in plot.h). */
 int cli_experiment(int argc, char **argv);
+/* ss.c: `ss`. */
+int cli_ss(int argc, char **argv);
 
 /* lab.c, for demo and tests: bring a lab up / down. 0 or 1 (message
  * printed). */

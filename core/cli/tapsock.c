@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		"  sysctl [--lab NAME | --sock PATH] [-a] [-n] [-w] [KEY[=VALUE]]...\n"
 		"                                engine tunables (Linux names)\n"
 		"  info [--lab NAME | --sock PATH]  engine address, MAC, MTU, daemon pid\n"
+		"  ss [--lab NAME | --sock PATH] [-tulanpioH] [--json] [state STATE]\n"
+		"                                engine sockets, as ss(8)\n"
 		"  fault add|list|del|clear [--lab NAME | --sock PATH] [--json] ...\n"
 		"                                drop/delay/duplicate/reorder/corrupt rules\n"
 		"  capture [--lab NAME | --sock PATH] [-w FILE] [-c N] [--duration S] [FILTER]\n"
@@ -131,6 +133,8 @@ int main(int argc, char **argv)
 		return cli_sysctl(argc - 1, argv + 1);
 	if (strcmp(cmd, "info") == 0)
 		return cli_info(argc - 1, argv + 1);
+	if (strcmp(cmd, "ss") == 0)
+		return cli_ss(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
 		return cli_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "fault") == 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_ss.h"
 #include "daemon.h"
 #include "sockd.h"
 
@@ -30,6 +31,7 @@ static void register_ops(void)
 	ts_ctl_tcp_register();
 	ts_ctl_fault_register();
 	ts_ctl_stream_register();
+	ts_ctl_ss_register();
 }
 
 static void usage(FILE *f)
