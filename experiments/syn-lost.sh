@@ -34,7 +34,7 @@ cap_start kernel
 out=$(ks python3 -u "$TOOL" client "$EIP" 7 --timeout 30 --close)
 cap_stop kernel
 say "net.ipv4.tcp_syn_retries=2 in the lab (real timers: 1 s, 2 s, 4 s)"
-say "program: $out"
+show program "$out"
 ladder kernel --port 7
 nsyn=$("$TAPSOCK" plot "$WORK/kernel.pcap" --port 7 --text | grep -c 'SYN seq=0')
 expect "Linux sent the SYN 1 + tcp_syn_retries times" "$nsyn" 3
@@ -52,7 +52,7 @@ if need_tcp_shim; then
 	cap_start once
 	out=$(es python3 -u "$TOOL" client "$KIP" 8007 --timeout 30 --close)
 	cap_stop once
-	say "program: $out"
+	show program "$out"
 	ladder once --port 8007 --scale "$SCALE"
 	expect_re "connected after the retransmitted SYN" "$out" "connected"
 	timeout 10 "$TAPSOCK" fault clear --lab "$LAB" >/dev/null
@@ -62,7 +62,7 @@ if need_tcp_shim; then
 	cap_start all
 	out=$(es python3 -u "$TOOL" client "$KIP" 8007 --timeout 60 --close)
 	cap_stop all
-	say "program: $out"
+	show program "$out"
 	ladder all --port 8007 --scale "$SCALE"
 	nsyn=$("$TAPSOCK" plot "$WORK/all.pcap" --trace "$WORK/all.json" --port 8007 --text |
 		grep -c 'SYN seq=0')

@@ -190,6 +190,13 @@ int ts_plot_flow_build(const struct ts_plot_pkt *p, size_t n, uint16_t port,
 	return 0;
 }
 
+void ts_plot_flow_empty(struct ts_plot_flow *f, uint16_t port)
+{
+	memset(f, 0, sizeof(*f));
+	f->unset = 1;
+	f->want_port = port;
+}
+
 void ts_plot_flow_free(struct ts_plot_flow *f)
 {
 	free(f->seg);
@@ -252,6 +259,15 @@ int ts_plot_trace_line(struct ts_plot_flow *f, const char *line)
 	if (strcmp(act, "drop") != 0 || ip_parse(a, &src) < 0 || ip_parse(b, &dst) < 0 ||
 	    flags_parse(fl, &flags) < 0 || sport > 65535 || dport > 65535)
 		return 0;
+	if (f->unset) {
+		if (f->want_port != 0 && sport != f->want_port && dport != f->want_port)
+			return 0;
+		f->ip[0] = src;
+		f->port[0] = (uint16_t)sport;
+		f->ip[1] = dst;
+		f->port[1] = (uint16_t)dport;
+		f->unset = 0;
+	}
 	d = flow_dir(f, src, (uint16_t)sport, dst, (uint16_t)dport);
 	if (d < 0)
 		return 0;
@@ -764,6 +780,12 @@ int cli_plot(int argc, char **argv)
 	}
 	r = ts_plot_flow_build(pk, n, (uint16_t)port, &f);
 	free(pk);
+	if (r == -ENOENT && tracep != NULL) {
+		/* Nothing captured: maybe every segment was dropped on the
+		 * way out, which only the trace knows. */
+		ts_plot_flow_empty(&f, (uint16_t)port);
+		r = 0;
+	}
 	if (r < 0) {
 		fprintf(stderr, "tapsock: plot: %s: %s\n", in,
 			r == -ENOENT ? "no TCP segment (of that port) in it" : strerror(-r));
@@ -784,6 +806,12 @@ int cli_plot(int argc, char **argv)
 				break;
 		free(line);
 		fclose(tf);
+	}
+	if (f.unset) {
+		fprintf(stderr, "tapsock: plot: %s: no TCP segment (of that port) in it or in %s\n",
+			in, tracep);
+		ts_plot_flow_free(&f);
+		return 1;
 	}
 	ts_plot_flow_finish(&f);
 	if (text) {

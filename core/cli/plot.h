@@ -50,6 +50,8 @@ struct ts_plot_flow {
 	uint32_t isn[2];
 	struct ts_plot_seg *seg;
 	size_t n, cap;
+	int unset;	    /* ts_plot_flow_empty: endpoints not known yet */
+	uint16_t want_port; /* ... and the port they must have */
 };
 
 /* Parses a whole pcap file (microsecond or nanosecond magic, either byte
@@ -66,6 +68,11 @@ int ts_plot_pcap_parse(const uint8_t *buf, size_t len, struct ts_plot_pkt **out,
  * (free with ts_plot_flow_free).  0, -ENOENT (no such TCP frame), -ENOMEM. */
 int ts_plot_flow_build(const struct ts_plot_pkt *p, size_t n, uint16_t port,
 		       struct ts_plot_flow *f);
+
+/* An empty flow that the first fault drop of a trace with port (0: any)
+ * defines: for captures that hold nothing of it because every segment was
+ * dropped on the way out. */
+void ts_plot_flow_empty(struct ts_plot_flow *f, uint16_t port);
 
 /* Takes one line of `tapsock trace --json` output.  A fault "drop" of a
  * segment of this flow marks it: dropped on the way in, the captured frame

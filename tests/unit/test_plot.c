@@ -386,6 +386,37 @@ static void test_trace_drop_out_adds_lost_segment_and_in_marks_captured(void **s
 	free(c);
 }
 
+static void test_empty_capture_flow_comes_from_trace_drops(void **state)
+{
+	struct ts_plot_flow f;
+	char line[256];
+
+	(void)state;
+	ts_plot_flow_empty(&f, 8007);
+	/* Not the port asked for: ignored, the flow stays unset. */
+	assert_int_equal(ts_plot_trace_line(&f, "{\"time_us\":1,\"kind\":\"fault\",\"msg\":"
+						"\"rule 1 drop out tcp 198.18.0.2:5 > "
+						"198.18.0.1:9 [S] seq 7 ack 0 len 0\"}"),
+			 0);
+	assert_true(f.unset);
+	for (int k = 0; k < 3; k++) {
+		snprintf(line, sizeof(line),
+			 "{\"time_us\":%d,\"kind\":\"fault\",\"msg\":\"rule 1 drop out tcp "
+			 "198.18.0.2:40000 > 198.18.0.1:8007 [S] seq 7 ack 0 len 0\"}",
+			 100 + k * 50000);
+		assert_int_equal(ts_plot_trace_line(&f, line), 1);
+	}
+	assert_false(f.unset);
+	ts_plot_flow_finish(&f);
+	assert_int_equal(f.n, 3);
+	assert_int_equal(f.ip[0], B_IP);
+	assert_int_equal(f.port[1], 8007);
+	assert_string_equal(label(&f, 0), "SYN seq=0 (lost)");
+	assert_string_equal(label(&f, 2), "SYN seq=0 (retrans) (lost)");
+	assert_int_equal(f.seg[2].mark, TS_PLOT_RETRANS | TS_PLOT_LOST | TS_PLOT_NOCAP);
+	ts_plot_flow_free(&f);
+}
+
 static void test_new_syn_on_same_tuple_restarts_relative_numbers(void **state)
 {
 	struct cap *c = calloc(1, sizeof(*c));
@@ -501,6 +532,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_trace_drop_out_adds_lost_segment_and_in_marks_captured, live_setup,
 		live_check),
+	    cmocka_unit_test_setup_teardown(test_empty_capture_flow_comes_from_trace_drops,
+					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_new_syn_on_same_tuple_restarts_relative_numbers,
 					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_rst_label_and_rst_is_never_retrans, live_setup,
