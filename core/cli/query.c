@@ -16,12 +16,29 @@
 
 static uint8_t buf[TS_CTL_MAX_MSG];
 
+/* A JSON string (sysctl values may hold tabs). */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned)(unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 static void stat_usage(FILE *f)
 {
-	fprintf(f, "usage: tapsock stat [--lab NAME | --sock PATH] [-z] [--reset] [PATTERN]...\n"
+	fprintf(f, "usage: tapsock stat [--lab NAME | --sock PATH] [-z] [-r | --reset] [--json]\n"
+		   "                    [PATTERN]...\n"
 		   "  Engine counters as `Name  value` lines (nstat names).  Zero counters are\n"
-		   "  hidden unless -z.  PATTERNs are shell globs (IcmpIn*).  --reset zeroes\n"
-		   "  the counters after printing them.\n");
+		   "  hidden unless -z (nstat's --zeros).  PATTERNs are shell globs (IcmpIn*).\n"
+		   "  -r/--reset zeroes the counters after printing them.  --json prints one\n"
+		   "  object {\"Name\": value, ...}.\n");
 }
 
 static int match_any(const char *name, char **pats, int npats)
@@ -40,7 +57,7 @@ int cli_stat(int argc, char **argv)
 	struct ts_ctl_hdr rep;
 	struct ts_ctl_rd r;
 	char **pats = calloc((size_t)argc + 1, sizeof(char *));
-	int zeros = 0, reset = 0, npats = 0, fd, res;
+	int zeros = 0, reset = 0, npats = 0, json = 0, first = 1, fd, res;
 	uint32_t n;
 
 	if (pats == NULL)
@@ -52,6 +69,8 @@ int cli_stat(int argc, char **argv)
 			zeros = 1;
 		else if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "--reset") == 0)
 			reset = 1;
+		else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			json = 1;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			stat_usage(stdout);
 			return 0;
@@ -68,15 +87,27 @@ int cli_stat(int argc, char **argv)
 		cli_die("stat: %s", strerror(-res));
 	ts_ctl_rd_init(&r, buf + TS_CTL_HDR_LEN, rep.len);
 	n = ts_ctl_get_u32(&r);
+	if (json)
+		printf("{");
 	for (uint32_t i = 0; i < n && !r.err; i++) {
 		char name[128];
 		uint64_t v;
 
 		if (ts_ctl_stat_next(&r, name, sizeof(name), &v) < 0)
 			break;
-		if ((v != 0 || zeros) && match_any(name, pats, npats))
+		if ((v == 0 && !zeros) || !match_any(name, pats, npats))
+			continue;
+		if (json) {
+			printf("%s\n ", first ? "" : ",");
+			json_str(name);
+			printf(": %" PRIu64, v);
+			first = 0;
+		} else {
 			printf("%-32s %" PRIu64 "\n", name, v);
+		}
 	}
+	if (json)
+		printf("%s}\n", first ? "" : "\n");
 	if (ts_ctl_rd_end(&r) < 0)
 		cli_die("stat: malformed reply from the daemon at %s", t.sock);
 	if (reset) {
@@ -91,12 +122,17 @@ int cli_stat(int argc, char **argv)
 
 static void sysctl_usage(FILE *f)
 {
-	fprintf(f, "usage: tapsock sysctl [--lab NAME | --sock PATH] [-a] [-n] [-w] "
+	fprintf(f, "usage: tapsock sysctl [--lab NAME | --sock PATH] [-a] [-n] [-w] [--json] "
 		   "[KEY[=VALUE]]...\n"
 		   "  Without KEY (or with -a) prints every tunable.  KEY=VALUE (or -w) writes.\n"
 		   "  Keys are Linux's (net.ipv4.tcp_syn_retries) or their last part "
-		   "(tcp_syn_retries).\n");
+		   "(tcp_syn_retries).\n"
+		   "  --json prints one object {\"key\": \"value\", ...} (values as sysctl\n"
+		   "  prints them, tab separated); writes print what was stored.\n");
 }
+
+/* --json: one object for the whole command. */
+static int sysctl_json, sysctl_first = 1;
 
 /* Prints one "key = value" pair from r, as sysctl(8) does. */
 static int print_pair(struct ts_ctl_rd *r, int values_only)
@@ -105,7 +141,13 @@ static int print_pair(struct ts_ctl_rd *r, int values_only)
 
 	if (ts_ctl_sysctl_next(r, key, sizeof(key), val, sizeof(val)) < 0)
 		return -1;
-	if (values_only)
+	if (sysctl_json) {
+		printf("%s\n ", sysctl_first ? "" : ",");
+		json_str(key);
+		printf(": ");
+		json_str(val);
+		sysctl_first = 0;
+	} else if (values_only)
 		printf("%s\n", val);
 	else
 		printf("%s = %s\n", key, val);
@@ -216,6 +258,8 @@ int cli_sysctl(int argc, char **argv)
 			all = 1;
 		else if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--values") == 0)
 			values_only = 1;
+		else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			sysctl_json = 1;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			sysctl_usage(stdout);
 			return 0;
@@ -231,6 +275,8 @@ int cli_sysctl(int argc, char **argv)
 	}
 	cli_target_resolve(&t);
 	fd = cli_connect(&t);
+	if (sysctl_json)
+		printf("{");
 	if (nkeys == 0 || all)
 		rc |= sysctl_get(fd, &t, "", values_only);
 	for (int i = 0; i < nkeys; i++) {
@@ -240,6 +286,8 @@ int cli_sysctl(int argc, char **argv)
 		else
 			rc |= sysctl_get(fd, &t, keys[i], values_only);
 	}
+	if (sysctl_json)
+		printf("%s}\n", sysctl_first ? "" : "\n");
 	close(fd);
 	free(keys);
 	return rc;
