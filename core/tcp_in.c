@@ -1171,7 +1171,10 @@ int ts_tcp_input(struct ts_engine *eng, struct pktbuf *pkt)
 	struct tcp_seg seg;
 
 	eng->stats.TcpInSegs++;
-	if (tcp == NULL || pkt->l2_bcast) {
+	/* RFC 1122 4.2.3.10 / Linux (PACKET_HOST only): TCP is unicast;
+	 * nothing addressed to a broadcast or multicast address is answered. */
+	if (tcp == NULL || pkt->l2_bcast || !ts_engine_is_local(eng, pkt->ip_dst)) {
+		eng->stats.TsExtTcpInDropped++;
 		ts_pkt_free(pkt);
 		return 0;
 	}

@@ -873,6 +873,29 @@ static void test_established_urgent_pointer_recorded(void **state)
 	seg_flush(h);
 }
 
+/* A SYN to a broadcast address gets no RST (RFC 1122 4.2.3.10). */
+static void test_broadcast_syn_not_answered(void **state)
+{
+	struct th *h = *state;
+	struct pktbuf *pkt = ts_pkt_alloc(0);
+	struct ts_tcp_hdr th;
+	uint8_t *p;
+
+	memset(&th, 0, sizeof(th));
+	th.sport = TH_PPORT;
+	th.dport = 9;
+	th.seq = 1;
+	th.flags = TH_SYN;
+	p = ts_pkt_push(pkt, TS_TCP_HLEN);
+	ts_tcp_build(p, &th);
+	ts_put16(p + 16, ts_tcp_csum(TH_PEER, TS_IP4(198, 18, 0, 255), p, pkt->len));
+	pkt->ip_src = TH_PEER;
+	pkt->ip_dst = TS_IP4(198, 18, 0, 255);
+	ts_tcp_input(&h->eng, pkt);
+	seg_expect_none(h);
+	assert_int_equal(h->eng.stats.TcpOutRsts, 0);
+}
+
 /* A bad checksum is dropped and counted, nothing answered. */
 static void test_bad_checksum_dropped(void **state)
 {
@@ -1148,6 +1171,7 @@ int main(void)
 		T(test_established_urgent_pointer_recorded),
 		TW(test_established_urgent_pointer_recorded),
 		T(test_bad_checksum_dropped),
+		T(test_broadcast_syn_not_answered),
 		TO(test_time_wait_syn_newer_timestamp_reuses),
 		T(test_syn_received_child_has_no_rings_until_established),
 		T(test_callbacks_may_close_during_input),
