@@ -65,8 +65,8 @@ static ssize_t tcp_send(int fd, struct ts_shim_sock *s, const void *buf, size_t 
 	long r = SHIM(ts_shim_tcp_pre_write(fd, s, flags));
 	ssize_t k;
 
-	if (r < 0)
-		return ret(r);
+	if (r != 0)
+		return ret(r < 0 ? r : 0);
 	k = ts_real.send(fd, buf, n, flags | MSG_NOSIGNAL);
 	return ret(SHIM(ts_shim_tcp_post_write(fd, s, k, errno, flags)));
 }
@@ -76,8 +76,8 @@ static ssize_t tcp_sendmsg(int fd, struct ts_shim_sock *s, const struct msghdr *
 	long r = SHIM(ts_shim_tcp_pre_write(fd, s, flags));
 	ssize_t k;
 
-	if (r < 0)
-		return ret(r);
+	if (r != 0)
+		return ret(r < 0 ? r : 0);
 	k = ts_real.sendmsg(fd, m, flags | MSG_NOSIGNAL);
 	return ret(SHIM(ts_shim_tcp_post_write(fd, s, k, errno, flags)));
 }
@@ -87,8 +87,10 @@ static ssize_t tcp_recv(int fd, struct ts_shim_sock *s, void *buf, size_t n, int
 	long r = SHIM(ts_shim_tcp_pre_read(fd, s, flags));
 	ssize_t k;
 
-	if (r < 0)
-		return ret(r);
+	/* Linux tcp_recvmsg: nothing asked, nothing read (a unix stream
+	 * socket would wait for data). */
+	if (r != 0 || n == 0)
+		return ret(r < 0 ? r : 0);
 	k = ts_real.recv(fd, buf, n, flags);
 	return ret(SHIM(ts_shim_tcp_post_read(fd, s, k, errno, n)));
 }
@@ -96,16 +98,30 @@ static ssize_t tcp_recv(int fd, struct ts_shim_sock *s, void *buf, size_t n, int
 static ssize_t tcp_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *m, int flags)
 {
 	long r = SHIM(ts_shim_tcp_pre_read(fd, s, flags));
+	struct msghdr um;
 	size_t total = 0;
 	ssize_t k;
 
-	if (r < 0)
-		return ret(r);
+	if (r != 0)
+		return ret(r < 0 ? r : 0);
+	if (SHIM(ts_shim_copy_in(&um, m, sizeof(um))) < 0)
+		return ret(-EFAULT);
+	if (um.msg_iovlen > UIO_MAXIOV)
+		return ret(-EMSGSIZE);
+	for (size_t i = 0; i < um.msg_iovlen; i++) {
+		struct iovec v;
+
+		if (SHIM(ts_shim_copy_in(&v, &um.msg_iov[i], sizeof(v))) < 0)
+			return ret(-EFAULT);
+		total += v.iov_len;
+	}
+	if (total == 0) {
+		/* As tcp_recv: a read of nothing returns 0 at once. */
+		m->msg_flags = 0;
+		return 0;
+	}
 	k = ts_real.recvmsg(fd, m, flags);
-	if (k == 0)
-		for (size_t i = 0; i < m->msg_iovlen; i++)
-			total += m->msg_iov[i].iov_len;
-	return ret(SHIM(ts_shim_tcp_post_read(fd, s, k, errno, k == 0 ? total : 1)));
+	return ret(SHIM(ts_shim_tcp_post_read(fd, s, k, errno, total)));
 }
 
 static ssize_t tcp_iov(int fd, struct ts_shim_sock *s, const struct iovec *iov, int cnt,

@@ -384,13 +384,14 @@ static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
 	uint8_t body[512], rbody[512];
 	struct ts_ctl_wr w;
 	size_t rlen = sizeof(rbody);
-	int r;
+	int r, opened;
 
 	ts_ctl_wr_init(&w, body, sizeof(body));
 	if (ts_ctl_sock_req_encode(&w, m) < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&ctl_lock);
 	r = ctl_open_locked();
+	opened = r == 0;
 	if (r == 0)
 		r = call_locked(op, body, w.len, fd, rbody, &rlen, rfd);
 	if (r == -EBADF && !ctl_fd_alive()) {
@@ -398,13 +399,18 @@ static int sock_call(unsigned op, const struct ts_ctl_sock_req *m, int fd,
 		 * close_range, say): forget the number, open a new one. */
 		__atomic_store_n(&ctl_fd, -1, __ATOMIC_RELAXED);
 		r = ctl_open_locked();
+		opened = r == 0;
 		if (r == 0)
 			r = call_locked(op, body, w.len, fd, rbody, &rlen, rfd);
 	}
 	pthread_mutex_unlock(&ctl_lock);
 	if (r == 0 && rep != NULL)
 		r = ts_ctl_sock_rep_decode(rbody, rlen, rep) < 0 ? -EIO : 0;
-	if (r == -EIO || r == -EPROTO || r == -ENETDOWN || r == -ENOENT || r == -ECONNREFUSED)
+	/* ENOENT and ECONNREFUSED are the daemon's answers too (TCP_CONGESTION
+	 * with an unknown name, a TCP connect to port 0): only a connection
+	 * that could not be opened is reported. */
+	if (r == -EIO || r == -EPROTO || r == -ENETDOWN ||
+	    (!opened && (r == -ENOENT || r == -ECONNREFUSED)))
 		report_unreachable(getenv("TAPSOCK_SOCK"), r);
 	return r;
 }

@@ -33,6 +33,7 @@ struct ts_shim_sock {
 	 * connect's filler (0: nothing to restore), and whether the program
 	 * has been told that its connect completed. */
 	int tcp;
+	int shut;		/* shutdown() bits (1 RD, 2 WR) of an unconnected socket */
 	int saved_sndbuf;
 	int connect_reported;
 };
@@ -117,7 +118,8 @@ int ts_shim_tcp_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *s
 			socklen_t len);
 int ts_shim_tcp_shutdown(int fd, struct ts_shim_sock *s, int how);
 /* Data goes natively through A; these run before and after the real call:
- * pre returns 0 to go on or the call's result (a negative errno); post
+ * pre returns 0 to go on, 1 for a call that returns 0 at once, or a
+ * negative errno; post
  * gets the real call's result and errno and returns the call's result. */
 int ts_shim_tcp_pre_write(int fd, struct ts_shim_sock *s, int flags);
 ssize_t ts_shim_tcp_post_write(int fd, struct ts_shim_sock *s, ssize_t r, int err, int flags);

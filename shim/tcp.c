@@ -381,9 +381,15 @@ int ts_shim_tcp_shutdown(int fd, struct ts_shim_sock *s, int how)
 		return -EINVAL;
 	if (s->tcp == TS_SHIM_TCP_CONNECTING && a_writable(fd, 0))
 		finish_connect(fd, s);
+	if (s->tcp == TS_SHIM_TCP_LISTEN || s->tcp == TS_SHIM_TCP_CONNECTING) {
+		/* Linux: 0 (a listener shut for reading, or a connecting
+		 * socket, is disconnected there; here it carries on). */
+		return 0;
+	}
 	if (s->tcp != TS_SHIM_TCP_CONNECTED) {
-		/* A listener shut for reading stops listening; others are
-		 * ENOTCONN. */
+		/* Linux marks even an unconnected socket shut down (a later
+		 * recv returns 0), and says ENOTCONN. */
+		s->shut |= how + 1;
 		return -ENOTCONN;
 	}
 	/* SHUT_WR: EOF on B, the engine sends its FIN after the data.
@@ -428,7 +434,7 @@ ssize_t ts_shim_tcp_post_write(int fd, struct ts_shim_sock *s, ssize_t r, int er
 	 * first (no signal), EPIPE after (with SIGPIPE unless MSG_NOSIGNAL),
 	 * as Linux's sk_stream_error. */
 	e = take_error(fd);
-	if (e != 0)
+	if (e != 0 && e != EPIPE)
 		return -e;
 	if (!(flags & MSG_NOSIGNAL))
 		raise(SIGPIPE);
@@ -448,6 +454,8 @@ int ts_shim_tcp_pre_read(int fd, struct ts_shim_sock *s, int flags)
 		if (a_writable(fd, 0))
 			return finish_connect(fd, s);
 		return 0;	/* natively: blocks for data, or EAGAIN */
+	case TS_SHIM_TCP_FRESH:
+		return (s->shut & 1) ? 1 : -ENOTCONN;
 	default:
 		return -ENOTCONN;
 	}
@@ -461,9 +469,11 @@ ssize_t ts_shim_tcp_post_read(int fd, struct ts_shim_sock *s, ssize_t r, int err
 		return -err;
 	if (r > 0 || len == 0)
 		return r;
-	/* EOF: after a reset or a timeout Linux returns the error once. */
+	/* EOF: after a reset or a timeout Linux returns the error once.  An
+	 * RST after the peer's FIN (EPIPE, CLOSE-WAIT) reads as EOF: Linux's
+	 * tcp_recvmsg checks SOCK_DONE before sk_err. */
 	e = take_error(fd);
-	return e != 0 ? -e : 0;
+	return e != 0 && e != EPIPE ? -e : 0;
 }
 
 /* --- names and options -------------------------------------------------- */

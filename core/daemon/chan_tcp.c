@@ -815,10 +815,10 @@ static int op_name(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_re
 
 	if (r < 0)
 		return r;
-	/* Linux inet_getname: ENOTCONN for the peer unless connected (or
-	 * closing after a connection, peer still named). */
+	/* Linux inet_getname: ENOTCONN for the peer while SYN-SENT or
+	 * CLOSED (after a reset too). */
 	if (m.flag == 1 && (c->tcb->key.rport == 0 || c->tcb->state == TCPS_SYN_SENT ||
-			    (c->tcb->state == TCPS_CLOSED && !c->established)))
+			    c->tcb->state == TCPS_CLOSED))
 		return -ENOTCONN;
 	return reply_name(rep, c, m.flag == 1);
 }

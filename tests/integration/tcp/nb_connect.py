@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Non-blocking connect to ADDR:PORT, woken by poll, select, epoll (level-
 and edge-triggered) and a blocking connect; prints one line per way:
-`<way> <errno name or OK>` (SO_ERROR after the wakeup).  For an open port
-it also checks the socket is not writable before the handshake could be
-complete... and that data flows afterwards (echo).  Usage:
-nb_connect.py ADDR PORT TIMEOUT_S [echo]"""
+`<way> <errno name or OK>` (SO_ERROR after the wakeup).  With `echo`,
+data must flow afterwards through a line echo server; with `silent` (an
+address that never answers) the socket must not be writable right after
+connect (the filler keeps POLLOUT off until the handshake is over).
+Usage: nb_connect.py ADDR PORT TIMEOUT_S [echo|silent]"""
 import errno
 import select
 import socket
 import sys
 
 addr, port, tmo = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-echo = len(sys.argv) > 4
+echo = len(sys.argv) > 4 and sys.argv[4] == "echo"
+silent = len(sys.argv) > 4 and sys.argv[4] == "silent"
 
 
 def result(s):
@@ -36,6 +38,9 @@ def start():
     r = s.connect_ex((addr, port))
     if r != errno.EINPROGRESS:
         print("connect_ex returned", errno.errorcode.get(r, r))
+        sys.exit(1)
+    if silent and select.select([], [s], [], 0)[1]:
+        print("writable before the handshake")
         sys.exit(1)
     return s
 
