@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+Seeds are small, valid inputs that reach each part of a target: real
+frames (ARP, ICMP echo, UDP, fragments, TCP with options), relative TCP
+records, user calls, and well-formed control messages.  Reproducers of
+bugs the fuzzers found live beside them as crash-*/leak-* files and are not
+written here.  Run from anywhere:  python3 tests/fuzz/gen_corpus.py
+"""
+import os
+import random
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENG_MAC = bytes([2, 0, 0, 0, 0, 2])
+PEER_MAC = bytes([2, 0, 0, 0, 0, 1])
+BCAST = b"\xff" * 6
+ENG = bytes([198, 18, 0, 2])
+PEER = bytes([198, 18, 0, 1])
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ip(proto, payload, src=PEER, dst=ENG, ident=1, frag=0, ttl=64, tot=None):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot or 20 + len(payload), ident, frag,
+                    ttl, proto, 0, src, dst)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def l4sum(proto, seg, src=PEER, dst=ENG):
+    return csum(src + dst + struct.pack("!BBH", 0, proto, len(seg)) + seg)
+
+
+def udp(sport, dport, data, src=PEER, dst=ENG):
+    u = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    c = l4sum(17, u, src, dst) or 0xFFFF
+    return u[:6] + struct.pack("!H", c) + u[8:]
+
+
+def tcp(sport, dport, seq, ack, flags, win=65535, opts=b"", data=b"", fix=True):
+    opts += b"\0" * (-len(opts) % 4)
+    t = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                    (20 + len(opts)) // 4 << 4, flags, win, 0, 0) + opts + data
+    if fix:
+        t = t[:16] + struct.pack("!H", l4sum(6, t)) + t[18:]
+    return t
+
+
+def icmp(typ, code, rest, data):
+    m = struct.pack("!BBHI", typ, code, 0, rest) + data
+    return m[:2] + struct.pack("!H", csum(m)) + m[4:]
+
+
+def eth(payload, typ=0x0800, dst=ENG_MAC):
+    return dst + PEER_MAC + struct.pack("!H", typ) + payload
+
+
+def arp(op, sip, tip, tha=b"\0" * 6):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, PEER_MAC, sip, tha, tip)
+
+
+MSS = b"\x02\x04\x05\xb4"
+WS = b"\x01\x03\x03\x07"
+SACKOK = b"\x01\x01\x04\x02"
+TS = b"\x01\x01\x08\x0a" + struct.pack("!II", 6000, 0)
+FIN, SYN, RST, PSH, ACK, URG = 1, 2, 4, 8, 16, 32
+
+
+def rec(op, dt, body=b""):
+    return struct.pack("<BBH", op, dt, len(body)) + body
+
+
+def rel_tcp(sel, seq, ack, flags, opts=b"", data=b"", win=65535, dt=0):
+    """A TCP record aimed at a connection: seq/ack relative to it."""
+    return rec(2 | sel << 3, dt, tcp(0, 0, seq, ack, flags, win, opts, data, fix=False))
+
+
+def user(action, b1=0, b2=0, b3=0, dt=0):
+    return rec(5, dt, bytes([action, b1, b2, b3]))
+
+
+def frames():
+    c = {}
+    req = arp(1, PEER, ENG)
+    c["arp_request"] = b"\0" + rec(0, 0, eth(req, 0x0806, BCAST))
+    c["arp_reply_other"] = b"\0" + rec(0, 0, eth(arp(2, bytes([198, 18, 0, 9]), ENG, ENG_MAC), 0x0806))
+    c["arp_fields"] = b"\0" + rec(6, 3, bytes([0, 9, 9, 1, 0, 0, 1])) + rec(6, 8, bytes([1, 7, 7, 0, 0, 7]))
+    echo = icmp(8, 0, 0x12340001, b"ping" * 8)
+    c["icmp_echo"] = b"\0" + rec(0, 0, eth(ip(1, echo)))
+    c["icmp_echo_fixed"] = b"\0" + rec(1 | 8, 0, ip(1, icmp(8, 0, 1, b"x" * 56))) + rec(4, 4, b"abcdefgh")
+    c["icmp_bcast"] = b"\0" + rec(1 | 8 | 16, 0, ip(1, echo, dst=bytes([198, 18, 0, 255])))
+    dg = udp(9, 7, b"hello, tapsock")
+    c["udp_datagram"] = b"\0" + rec(0, 0, eth(ip(17, dg))) + user(7, dt=4)
+    c["udp_closed_port"] = b"\0" + rec(0, 0, eth(ip(17, udp(9, 9999, b"nobody"))))
+    c["udp_record"] = b"\0" + rec(3, 0, b"payload") + rec(3 | 8, 4, bytes([0, 0x05]) + b"A" * 60)
+    c["udp_frag_overlap"] = b"\0" + rec(3 | 8, 0, bytes([1, 0x83]) + b"B" * 100) + rec(7, 12)
+    big = udp(9, 7, bytes(range(256)) * 6)
+    f1 = ip(17, big[:1480], ident=77, frag=0x2000)
+    f2 = ip(17, big[1480:], ident=77, frag=1480 // 8)
+    c["ip_fragments"] = b"\0" + rec(0, 0, eth(f2)) + rec(0, 4, eth(f1))
+    c["ip_frag_timeout"] = b"\0" + rec(0, 0, eth(f1)) + rec(7, 10) + rec(7, 11)
+    c["ip_options"] = b"\0" + rec(1 | 8, 0, bytes([0x46, 0, 0, 36, 0, 1, 0, 0, 64, 17, 0, 0]) + PEER + ENG
+                                  + b"\x01\x01\x01\x00" + udp(9, 7, b"opt"))
+    # TCP on the established connections (sel 0: active, 1: accepted).
+    c["tcp_data"] = (b"\0" + rel_tcp(0, 0, 0, PSH | ACK, data=b"GET / HTTP/1.0\r\n\r\n")
+                     + user(1, 1, 64) + rel_tcp(1, 0, 0, ACK, data=b"x" * 1000, dt=3))
+    c["tcp_ooo_sack"] = (b"\0" + rel_tcp(0, 100, 0, ACK, data=b"later") + rel_tcp(0, 0, 0, ACK, data=b"y" * 100)
+                         + user(0, 40, 40) + rel_tcp(0, 0, 0, ACK, opts=b"\x01\x01\x05\x0a" + struct.pack("!II", 1, 1000)))
+    c["tcp_fin"] = (b"\0" + rel_tcp(0, 0, 0, FIN | ACK) + user(1, 1, 1) + user(3, dt=4)
+                    + rel_tcp(0, 1, 1, ACK, dt=5) + rec(7, 13))
+    c["tcp_rst"] = b"\0" + rel_tcp(1, 0, 0, RST) + rel_tcp(0, 5, 0, RST | ACK) + user(5, 0, 0, 0)
+    c["tcp_syn_listener"] = (b"\0" + rel_tcp(2, 0x1000, 0, SYN, opts=MSS + WS + SACKOK + TS)
+                             + rel_tcp(2, 0x1001, 1, ACK, dt=4) + rel_tcp(2, 0x1001, 1, PSH | ACK, data=b"hi"))
+    c["tcp_closed_port"] = b"\0" + rel_tcp(3, 1, 0, SYN) + rel_tcp(3, 1, 1, ACK)
+    c["tcp_send_retrans"] = (b"\0" + user(0, 255, 16) + rec(7, 8) + rec(7, 8) + rec(7, 9)
+                             + rel_tcp(0, 0, 1460, ACK) + rel_tcp(0, 0, 1460, ACK) + rel_tcp(0, 0, 1460, ACK)
+                             + rel_tcp(0, 0, 1460, ACK) + rec(7, 12))
+    c["tcp_zero_window"] = (b"\0" + rel_tcp(1, 0, 0, ACK, win=0) + user(0x08, 100, 10) + rec(7, 9)
+                            + rec(7, 10) + rel_tcp(1, 0, 0, ACK, win=4096))
+    c["tcp_urg_paws"] = (b"\0" + rel_tcp(0, 0, 0, URG | ACK, data=b"!")
+                         + rel_tcp(0, 0, 0, ACK, opts=b"\x01\x01\x08\x0a" + struct.pack("!II", 1, 0), data=b"old"))
+    c["tcp_shutdown_close"] = b"\0" + user(2, 1) + user(0x12, 2) + rec(7, 9) + user(3) + user(0x13) + rec(7, 14)
+    q = bytes([0, 3, 4, 0, 0, 2, 0x40, 0])  # conn 0, frag needed, MTU 576
+    c["icmp_err_tcp"] = b"\0" + user(0, 255, 8) + rec(4 | 8, 0, q) + rec(4 | 8, 0, bytes([1, 3, 1, 0, 0, 0, 0, 0]))
+    c["tcp_raw_frame"] = b"\0" + rec(0, 0, eth(ip(6, tcp(5555, 80, 0x10000001, 0, ACK, data=b"raw"))))
+    # Setup variants: fault rules, trace, syncookies, no timestamps/SACK.
+    for v in (4, 5, 6, 7, 8, 0x10 | 0x20, 0x40):
+        c["variant_%02x" % v] = (bytes([v]) + rel_tcp(0, 0, 0, PSH | ACK, data=b"abc") + user(0, 20, 20)
+                                 + rel_tcp(2, 7, 0, SYN, opts=MSS + TS) + rec(7, 6) + rec(7, 8))
+    return c
+
+
+def ctl_msg(op, body=b"", ident=1, result=0, version=1):
+    return struct.pack("<IHHIiI", 0x4B435354, version, op, ident, result, len(body)) + body
+
+
+def s(text):
+    b = text.encode()
+    return struct.pack("<H", len(b)) + b
+
+
+def sock_req(typ, proto, flag, addr, port, level, name, optlen, opt=b""):
+    return struct.pack("<BBBIHIII", typ, proto, flag, addr, port, level, name, optlen) + \
+        struct.pack("<H", len(opt)) + opt
+
+
+def sockaddr_in(port, addr):
+    return struct.pack("<H", 2) + struct.pack("!H", port) + addr + b"\0" * 8
+
+
+def ctl():
+    c = {}
+    c["hello_req"] = ctl_msg(1, s("shim") + struct.pack("<I", 1234))
+    c["hello_rep"] = ctl_msg(1, struct.pack("<IB", 0xC6120002, 24) + struct.pack("<I", 0) + ENG_MAC
+                             + struct.pack("<I", 1500) + s("tap0") + struct.pack("<I", 99))
+    c["stat_rep"] = ctl_msg(2, struct.pack("<I", 2) + s("IpInReceives") + struct.pack("<Q", 5)
+                            + s("TcpActiveOpens") + struct.pack("<Q", 1))
+    c["sysctl_get"] = ctl_msg(4, s("net.ipv4.tcp_syn_retries"))
+    c["sysctl_set"] = ctl_msg(5, s("net.ipv4.ip_local_port_range") + s("32768 60999"))
+    c["sysctl_set_cc"] = ctl_msg(5, s("tcp_congestion_control") + s("cubic"))
+    c["sysctl_rep"] = ctl_msg(4, struct.pack("<I", 1) + s("net.ipv4.tcp_fin_timeout") + s("60"))
+    c["fault_add"] = ctl_msg(16, s("drop dir out proto tcp flags syn-ack nth 1"))
+    c["fault_add_prob"] = ctl_msg(16, s("delay 50 dir in proto udp port 53 prob 0.25 seed 9 limit 3"))
+    c["fault_add_reorder"] = ctl_msg(16, s("reorder 20 every 2 lo"))
+    c["fault_list"] = ctl_msg(17, struct.pack("<I", 1) + struct.pack("<I", 1) + s("drop") + struct.pack("<QQ", 3, 1))
+    c["fault_del"] = ctl_msg(18, struct.pack("<I", 1))
+    c["capture"] = ctl_msg(20, s("tcp and port 80 and host 198.18.0.1") + bytes([1]) + struct.pack("<I", 65535))
+    pkt = eth(ip(6, tcp(8080, 40000, 1, 2, SYN | ACK, opts=MSS)))
+    c["capture_data"] = ctl_msg(21, struct.pack("<Q", 0) + struct.pack("<IIII", 1, 2, len(pkt), len(pkt)) + pkt)
+    c["trace"] = ctl_msg(22, s("state drop fault"))
+    c["trace_data"] = ctl_msg(23, struct.pack("<QI", 0, 1) + struct.pack("<QQH", 1, 2, 1) + s("SYN-SENT -> ESTABLISHED"))
+    c["sock_bind"] = ctl_msg(33, sock_req(2, 17, 0, 0, 7, 0, 0, 0, sockaddr_in(7, ENG)))
+    c["sock_setopt"] = ctl_msg(36, sock_req(2, 17, 0, 0, 0, 1, 6, 4, struct.pack("<i", 1)))
+    c["sock_rep"] = ctl_msg(35, struct.pack("<IHQ", 0xC6120002, 40000, 7) + struct.pack("<H", 0))
+    c["tcp_connect"] = ctl_msg(51, sock_req(1, 6, 0, 0xC6120001, 80, 0, 0, 6, sockaddr_in(80, PEER)))
+    c["tcp_listen"] = ctl_msg(50, sock_req(1, 6, 0, 0, 0, 0, 0, 128))
+    c["version_mismatch"] = ctl_msg(1, s("cli") + struct.pack("<I", 1), version=2)
+    c["chan_data"] = bytes([1, 1]) + struct.pack("!H", 7) + PEER + b"\0" * 12 + b"datagram"
+    c["chan_error"] = bytes([2, 0, 0, 0]) + b"\0" * 4 + struct.pack("<I", 111) + b"\0" * 8
+    return c
+
+
+def tcp_scripts():
+    c = {}
+
+    def step(kind, *b):
+        b = list(b) + [0] * (15 - len(b))
+        return bytes([kind] + b[:15])
+
+    # Handshake: SYN-ACK acking our SYN (dack 1), then data and FIN.
+    synack = step(0, SYN | ACK, 0, 0, 1, 0, 0xFF, 0xFF, 0, 0, 0)
+    data = step(0, PSH | ACK, 0, 0, 0, 0, 0xFF, 0xFF, 0, 10, 10) + b"d" * 100
+    c["handshake_data"] = synack + data + step(8, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10)
+    c["handshake_fin"] = synack + step(0, FIN | ACK, 0, 0, 0, 0, 0xFF, 0xFF) + step(6, 0xFF, 0x10, 3)
+    c["listener_syn"] = step(5, SYN, 1, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0, 2, 4, 5, 0xB4) + \
+        step(6, 10, 0, 0)
+    c["send_timeout"] = synack + step(7, 0, 0, 0, 0, 0, 0, 0, 0, 100, 10) + step(6, 0xFF, 0xFF, 7) * 4
+    c["icmp"] = synack + step(7, 0, 0, 0, 0, 0, 0, 0, 0, 50, 10) + step(11, 4, 1, 0, 0, 0, 0x40, 0x02)
+    c["opts"] = synack + step(0, ACK, 0, 0, 0, 0, 0xFF, 0xFF, 12) + \
+        b"\x01\x01\x08\x0a" + struct.pack("!II", 9, 0)
+    rnd = random.Random(20261121)
+    for i in range(4):
+        c["random_%d" % i] = synack + bytes(rnd.randrange(256) for _ in range(16 * 12))
+    return c
+
+
+def write(name, corpus):
+    d = os.path.join(HERE, "corpus", name)
+    os.makedirs(d, exist_ok=True)
+    for k, v in corpus.items():
+        with open(os.path.join(d, k), "wb") as f:
+            f.write(v)
+
+
+if __name__ == "__main__":
+    write("frames", frames())
+    write("ctl", ctl())
+    write("tcp", tcp_scripts())
