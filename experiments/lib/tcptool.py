@@ -8,10 +8,11 @@ their errno name (EADDRINUSE, ETIMEDOUT, ...), so the two stacks can be
 compared line by line.
 
   server ADDR PORT [--reuseaddr] [--accept N] [--close first|never|eof]
-         [--hold S] [--backlog N]
+         [--hold S] [--backlog N] [--linger S]
   bind   ADDR PORT [--reuseaddr] [--listen] [--udp] [--hold S]
-  client ADDR PORT [--timeout S] [--send N] [--close|--shutdown]
-         [--hold S] [--count N] [--wait-eof S]
+  client ADDR PORT [--timeout S] [--send N] [--close|--shutdown|--abort]
+         [--hold S] [--count N] [--wait-eof S] [--eof-after-shutdown S]
+         [--bind-port P] [--reuseaddr 1]
   same-port ADDR PORT               TCP and UDP bound to one port at once
   synflood DST PORT N [--src-base A.B.C]   raw SYNs from made-up sources
                                     (A.B.C.100-199: nobody answers their ARP)
@@ -61,12 +62,18 @@ def cmd_server(a):
             ev("closed", "server closes first (active close)")
         elif a.close == "eof":
             c.settimeout(a.timeout)
+            got = 0
             try:
-                while c.recv(65536):
-                    pass
-                ev("eof")
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    got += len(d)
+                ev("eof", "after %d bytes" % got)
             except OSError as e:
                 ev("recv", ename(e))
+            if a.linger > 0:
+                time.sleep(a.linger)
             c.close()
             ev("closed")
         else:
@@ -101,6 +108,14 @@ def cmd_client(a):
     for i in range(a.count):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(a.timeout)
+        if a.reuseaddr:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if a.bind_port:
+            try:
+                s.bind(("0.0.0.0", a.bind_port))
+            except OSError as e:
+                ev("bind", ename(e))
+                return 3
         t = time.monotonic()
         try:
             s.connect((a.addr, a.port))
@@ -124,6 +139,19 @@ def cmd_client(a):
         if a.shutdown:
             s.shutdown(socket.SHUT_WR)
             ev("shutdown", "SHUT_WR")
+        if a.eof_after_shutdown > 0:
+            s.settimeout(a.eof_after_shutdown)
+            try:
+                d = s.recv(65536)
+                ev("eof" if not d else "data", "" if not d else "%d bytes" % len(d))
+            except OSError as e:
+                ev("recv", ename(e) if e.errno else "python-timeout")
+        if a.abort:
+            # SO_LINGER {1, 0}: close() sends RST, no FIN, no TIME_WAIT.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            ev("aborted", "close with SO_LINGER 0 (RST)")
+            continue
         if a.close:
             s.close()
             ev("closed")
@@ -220,6 +248,7 @@ def main():
     s.add_argument("--hold", type=float, default=0)
     s.add_argument("--backlog", type=int, default=16)
     s.add_argument("--timeout", type=float, default=20)
+    s.add_argument("--linger", type=float, default=0, help="wait S after EOF before close")
     b = sub.add_parser("bind")
     b.add_argument("addr")
     b.add_argument("port", type=int)
@@ -237,6 +266,10 @@ def main():
     c.add_argument("--hold", type=float, default=0)
     c.add_argument("--count", type=int, default=1)
     c.add_argument("--wait-eof", type=float, default=0)
+    c.add_argument("--eof-after-shutdown", type=float, default=0)
+    c.add_argument("--reuseaddr", type=int, default=0)
+    c.add_argument("--bind-port", type=int, default=0)
+    c.add_argument("--abort", action="store_true")
     u = sub.add_parser("same-port")
     u.add_argument("addr")
     u.add_argument("port", type=int)
