@@ -5,15 +5,22 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
+#include <linux/unix_diag.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_ss.h"
 #include "sockd.h"
 #include "ss.h"
+#include "tcp_fsm.h"
 
 int (*ts_ss_tcp_chan)(const struct ts_tcb *tcb, struct ts_ss_chan *out);
 
@@ -35,6 +42,62 @@ static uint32_t chan_outq(int fd)
 	return (uint32_t)v;
 }
 
+/* Bytes queued for reading on the UNIX socket with inode ino (end A: what
+ * the program has not read yet), from unix_diag's UDIAG_SHOW_RQLEN (for a
+ * stream or seqpacket socket, unix_inq_len: the bytes of every message
+ * queued).  0 or a negative errno. */
+static int unix_rqueue(uint64_t ino, uint32_t *bytes)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req r;
+	} req;
+	union {
+		struct nlmsghdr nlh;
+		uint8_t buf[1024];
+	} rep;
+	const struct unix_diag_msg *m;
+	const struct rtattr *a;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	ssize_t n;
+	int len, r = -ENOENT;
+
+	if (fd < 0)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = ~0u;
+	req.r.udiag_ino = (uint32_t)ino;
+	req.r.udiag_show = UDIAG_SHOW_RQLEN;
+	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u;
+	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+		goto out;
+	n = recv(fd, &rep, sizeof(rep), 0);
+	/* The reply is the kernel's, still checked before it is read. */
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(*m)) || rep.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    rep.nlh.nlmsg_len > (size_t)n)
+		goto out;
+	m = NLMSG_DATA(&rep.nlh);
+	len = (int)(rep.nlh.nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (a = (const struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == UNIX_DIAG_RQLEN &&
+		    RTA_PAYLOAD(a) >= (int)sizeof(struct unix_diag_rqlen)) {
+			struct unix_diag_rqlen q;
+
+			memcpy(&q, RTA_DATA(a), sizeof(q));
+			*bytes = q.udiag_rqueue;
+			r = 0;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return r;
+}
+
 static void add(struct ts_ss_sock *s, const void *obj, void *arg)
 {
 	struct snap *sn = arg;
@@ -52,10 +115,19 @@ static void add(struct ts_ss_sock *s, const void *obj, void *arg)
 		}
 	} else if (ts_ss_tcp_chan != NULL) {
 		struct ts_ss_chan ch = {0};
+		uint32_t q = 0;
 
-		if (ts_ss_tcp_chan(obj, &ch) == 0) {
+		if (ts_ss_tcp_chan(obj, &ch) == 0 && ch.ino != 0) {
 			s->ino = ch.ino;
-			s->rq += ch.rq;
+			/* Linux: a connection's Recv-Q is every byte the
+			 * program has not read, a listener's the connections
+			 * it has not accepted. */
+			if (unix_rqueue(ch.ino, &q) == 0) {
+				if (s->state == TCPS_LISTEN)
+					s->rq += ch.acc_rec ? q / ch.acc_rec : 0;
+				else if (s->state != TCPS_TIME_WAIT)
+					s->rq += q;
+			}
 		}
 	}
 	if (sn->err)

@@ -2,7 +2,8 @@
  * `tapsock ss` lists it (core/ss.h), with what only the daemon knows: the
  * inode of the program's end A of each socket's channel (the CLI finds the
  * processes holding it in /proc, as ss -p does) and what still waits in
- * the channel for the program (added to Recv-Q). */
+ * the channel for the program (added to Recv-Q, as Linux counts unread
+ * data and unaccepted connections). */
 #ifndef TS_CTL_SS_H
 #define TS_CTL_SS_H
 
@@ -13,13 +14,30 @@ struct ts_tcb;
 /* What a socket layer knows of one socket's channel. */
 struct ts_ss_chan {
 	uint64_t ino;		/* inode of end A (0: none) */
-	uint32_t rq;		/* bytes (a listener: connections) in the
-				 * channel the program has not read yet */
+	uint32_t acc_rec;	/* a listener: bytes per accepted-connection
+				 * record in its channel (0: a stream) */
 };
 
-/* Set by the TCP socket layer (chan_tcp.c) at registration: fills *out for
- * the channel of tcb (tcb->user) and returns 0, or -ENOENT (no channel:
- * an orphan).  NULL until then: TCP rows have no owner. */
+/* Set by the TCP socket layer (chan_tcp.c) when it registers: fills *out
+ * for the channel of tcb (tcb->user) and returns 0, or -ENOENT (no
+ * channel: an orphan).  Until it is set, TCP rows have no owner (-p) and
+ * their Recv-Q counts only the engine's receive ring.  With it, ctl_ss.c
+ * asks unix_diag for A's receive queue (what the program has not read):
+ * bytes for a connection, bytes / acc_rec connections for a listener,
+ * added to Recv-Q as Linux counts them.  A sketch for chan_tcp.c:
+ *
+ *   static int tchan_ss(const struct ts_tcb *t, struct ts_ss_chan *o)
+ *   {
+ *           const struct tchan *c = t->user;
+ *
+ *           if (c == NULL || c->closing)
+ *                   return -ENOENT;
+ *           o->ino = (uint64_t)c->ino;
+ *           o->acc_rec = c->listening ? TS_TCP_ACC_LEN : 0;
+ *           return 0;
+ *   }
+ *   ... in ts_ctl_tcp_register(): ts_ss_tcp_chan = tchan_ss;
+ */
 extern int (*ts_ss_tcp_chan)(const struct ts_tcb *tcb, struct ts_ss_chan *out);
 
 void ts_ctl_ss_register(void);

@@ -1,0 +1,24 @@
+"""A TCP client for tapsock ss tests: connects to HOST:PORT, sends NBYTES,
+writes "pid lport fd" to READY, waits (at most 30 s) until STOP exists,
+then closes first (the active close: TIME-WAIT is on this side).
+With NBYTES < 0 it only connects and prints the errno it got ("errno N")."""
+import os
+import socket
+import sys
+import time
+
+host, port, nbytes, ready, stop = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
+                                   sys.argv[4], sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+if nbytes < 0:
+    print("errno %d" % s.connect_ex((host, port)), flush=True)
+    sys.exit(0)
+s.connect((host, port))
+s.sendall(b"x" * nbytes)
+with open(ready + ".tmp", "w") as f:
+    f.write("%d %d %d\n" % (os.getpid(), s.getsockname()[1], s.fileno()))
+os.rename(ready + ".tmp", ready)
+deadline = time.time() + 30
+while not os.path.exists(stop) and time.time() < deadline:
+    time.sleep(0.05)
+s.close()
