@@ -331,3 +331,49 @@ expect_known() {
 		KNOWN="$KNOWN; $1 ($4)"
 	fi
 }
+
+# One connection between the two stacks, with fault rules, captured:
+#   pair TAG SIDE PORT "SERVER ARGS" "CLIENT ARGS" [RULE]...
+# SIDE k: server on the kernel side (198.18.0.1), client on tapsock;
+# SIDE e: server on tapsock (198.18.0.2), client on the kernel side.
+# Each RULE is the text of one `tapsock fault add` (cleared afterwards).
+# Sets SRV_OUT and CLI_OUT to the programs' event lines, and prints them
+# and the ladder (scaled times with PAIR_SCALE).
+PAIR_SCALE=1
+pair() {
+	local tag=$1 side=$2 port=$3 sargs=$4 cargs=$5 sip r
+	shift 5
+	for r in "$@"; do
+		timeout 10 "$TAPSOCK" fault add --lab "$LAB" $r >/dev/null ||
+			say "(fault add $r failed)"
+		say "  fault rule: $r"
+	done
+	cap_start "$tag"
+	if [ "$side" = k ]; then
+		sip=$KIP
+		bg_ks "$WORK/$tag.srv" python3 -u "$TOOL" server "$sip" "$port" $sargs
+	else
+		sip=$EIP
+		bg_es "$WORK/$tag.srv" python3 -u "$TOOL" server "$sip" "$port" $sargs
+	fi
+	local spid=$!
+	wait_line 10 "$WORK/$tag.srv" "listening|bind"
+	if [ "$side" = k ]; then
+		CLI_OUT=$(es python3 -u "$TOOL" client "$sip" "$port" $cargs 2>&1)
+	else
+		CLI_OUT=$(ks python3 -u "$TOOL" client "$sip" "$port" $cargs 2>&1)
+	fi
+	wait "$spid" 2>/dev/null
+	cap_stop "$tag"
+	SRV_OUT=$(cat "$WORK/$tag.srv")
+	timeout 10 "$TAPSOCK" fault clear --lab "$LAB" >/dev/null
+	show server "$SRV_OUT"
+	show client "$CLI_OUT"
+	ladder "$tag" --port "$port" $([ "$PAIR_SCALE" != 1 ] && echo --scale "$PAIR_SCALE")
+}
+
+# How many segments of the capture TAG have a label matching REGEX.
+seg_count() {
+	"$TAPSOCK" plot "$WORK/$1.pcap" --trace "$WORK/$1.json" --text ${3:+--port $3} 2>/dev/null |
+		grep -Ec "$2"
+}

@@ -313,10 +313,41 @@ static int seg_cmp(const void *x, const void *y)
 	return 0;
 }
 
+static uint32_t seg_occ(const struct ts_plot_seg *s)
+{
+	return s->len + ((s->flags & TH_SYN) ? 1u : 0u) + ((s->flags & TH_FIN) ? 1u : 0u);
+}
+
+/* Trace events carry the engine's time of the run that handled a frame,
+ * captures the time the frame was seen, a few microseconds later: a reply
+ * dropped on the way out can look older than the segment it answers.  A
+ * segment known only from the trace that acknowledges a captured segment
+ * seen within 1 ms after it is moved just behind that segment. */
+static void fix_trace_order(struct ts_plot_flow *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct ts_plot_seg *s = &f->seg[i];
+
+		if (!(s->mark & TS_PLOT_NOCAP) || !(s->flags & TH_ACK))
+			continue;
+		for (size_t j = 0; j < f->n; j++) {
+			const struct ts_plot_seg *o = &f->seg[j];
+
+			if (o->dir == s->dir || (o->mark & TS_PLOT_NOCAP) || o->t_us < s->t_us ||
+			    o->t_us - s->t_us > 1000 || o->seq + seg_occ(o) != s->ack)
+				continue;
+			s->t_us = o->t_us + 1;
+			break;
+		}
+	}
+}
+
 void ts_plot_flow_finish(struct ts_plot_flow *f)
 {
 	uint32_t snd_max[2] = {0, 0}, last_ack[2] = {0, 0};
 	int have_isn[2] = {0, 0}, have_max[2] = {0, 0}, have_ack[2] = {0, 0};
+
+	fix_trace_order(f);
 
 	/* Stable enough: equal times keep capture order with a merge-free
 	 * insertion sort (captures are nearly sorted already). */
@@ -334,7 +365,7 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 	for (size_t i = 0; i < f->n; i++) {
 		struct ts_plot_seg *s = &f->seg[i];
 		int d = s->dir, o = !d;
-		uint32_t occ = s->len + ((s->flags & TH_SYN) ? 1u : 0u) + ((s->flags & TH_FIN) ? 1u : 0u);
+		uint32_t occ = seg_occ(s);
 
 		/* A SYN with a new sequence number is a new incarnation of
 		 * the 4-tuple (RFC 9293 3.4.1): numbers restart from it. */

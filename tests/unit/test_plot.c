@@ -417,6 +417,32 @@ static void test_empty_capture_flow_comes_from_trace_drops(void **state)
 	ts_plot_flow_free(&f);
 }
 
+static void test_trace_reply_stamped_before_its_cause_moves_after_it(void **state)
+{
+	struct cap *c = calloc(1, sizeof(*c));
+	struct ts_plot_flow f;
+
+	(void)state;
+	assert_non_null(c);
+	cap_init(c);
+	cap_tcp(c, 1000002, A_IP, 40000, B_IP, 7000, SYN, 500, 0, 0);
+	cap_tcp(c, 1050000, B_IP, 7000, A_IP, 40000, SYN | ACK, 900, 501, 0);
+	flow_of(c, 7000, &f);
+	/* The engine's run started at 1000000, before the SYN was stamped. */
+	assert_int_equal(ts_plot_trace_line(&f, "{\"time_us\":1000000,\"kind\":\"fault\","
+						"\"msg\":\"rule 1 drop out tcp 198.18.0.2:7000 > "
+						"198.18.0.1:40000 [S.] seq 900 ack 501 len 0\"}"),
+			 1);
+	ts_plot_flow_finish(&f);
+	assert_int_equal(f.n, 3);
+	assert_string_equal(label(&f, 0), "SYN seq=0");
+	assert_string_equal(label(&f, 1), "SYN-ACK seq=0 ack=1 (lost)");
+	assert_int_equal(f.seg[1].t_us, 1000003);
+	assert_string_equal(label(&f, 2), "SYN-ACK seq=0 ack=1 (retrans)");
+	ts_plot_flow_free(&f);
+	free(c);
+}
+
 static void test_new_syn_on_same_tuple_restarts_relative_numbers(void **state)
 {
 	struct cap *c = calloc(1, sizeof(*c));
@@ -534,6 +560,8 @@ int main(void)
 		live_check),
 	    cmocka_unit_test_setup_teardown(test_empty_capture_flow_comes_from_trace_drops,
 					    live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(
+		test_trace_reply_stamped_before_its_cause_moves_after_it, live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_new_syn_on_same_tuple_restarts_relative_numbers,
 					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_rst_label_and_rst_is_never_retrans, live_setup,
