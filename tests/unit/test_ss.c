@@ -445,8 +445,8 @@ static void test_ss_udp_unconnected_and_connected(void **state)
 	struct found f = {.n = 0};
 	int unconn = 0, estab = 0;
 
-	if (ts_udp_of(&h->eng) == NULL)
-		assert_int_equal(ts_udp_init(&h->eng), 0);
+	assert_null(ts_udp_of(&h->eng));	/* the TCP harness has no UDP */
+	assert_int_equal(ts_udp_init(&h->eng), 0);
 	a = ts_udp_open(&h->eng, &cred);
 	b = ts_udp_open(&h->eng, &cred);
 	assert_non_null(a);
@@ -477,6 +477,7 @@ static void test_ss_udp_unconnected_and_connected(void **state)
 	assert_int_equal(estab, 1);
 	ts_udp_close(&h->eng, a);
 	ts_udp_close(&h->eng, b);
+	ts_udp_destroy(&h->eng);
 }
 
 int main(void)
