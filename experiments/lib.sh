@@ -377,3 +377,10 @@ seg_count() {
 	"$TAPSOCK" plot "$WORK/$1.pcap" --trace "$WORK/$1.json" --text ${3:+--port $3} 2>/dev/null |
 		grep -Ec "$2"
 }
+
+# One kernel counter of the lab's namespace (nstat names), 0 if absent.
+kstat() {
+	local v
+	v=$(ks nstat -azs "$1" 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }')
+	echo "${v:-0}"
+}

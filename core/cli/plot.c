@@ -325,6 +325,35 @@ static uint32_t seg_occ(const struct ts_plot_seg *s)
  * seen within 1 ms after it is moved just behind that segment. */
 static void fix_trace_order(struct ts_plot_flow *f)
 {
+	/* The first transmission of a range, dropped on the way out, stamped
+	 * before its captured predecessor in sequence space or after its
+	 * captured successor: the trace's time is the engine run's, not the
+	 * send's.  It goes right behind its predecessor. */
+	for (size_t i = 0; i < f->n; i++) {
+		struct ts_plot_seg *s = &f->seg[i];
+		const struct ts_plot_seg *p = NULL, *q = NULL;
+		int first = 1;
+
+		if (!(s->mark & TS_PLOT_NOCAP) || seg_occ(s) == 0)
+			continue;
+		for (size_t j = 0; j < f->n; j++) {
+			const struct ts_plot_seg *o = &f->seg[j];
+
+			if (j == i || o->dir != s->dir)
+				continue;
+			if (o->seq == s->seq && o->t_us < s->t_us)
+				first = 0;
+			if (o->mark & TS_PLOT_NOCAP)
+				continue;
+			if (o->seq + seg_occ(o) == s->seq && (p == NULL || o->t_us < p->t_us))
+				p = o;
+			if (o->seq == s->seq + seg_occ(s) && (q == NULL || o->t_us < q->t_us))
+				q = o;
+		}
+		if (first && p != NULL &&
+		    (s->t_us < p->t_us || (q != NULL && p->t_us < q->t_us && q->t_us < s->t_us)))
+			s->t_us = p->t_us + 1;
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		struct ts_plot_seg *s = &f->seg[i];
 
@@ -333,8 +362,9 @@ static void fix_trace_order(struct ts_plot_flow *f)
 		for (size_t j = 0; j < f->n; j++) {
 			const struct ts_plot_seg *o = &f->seg[j];
 
-			if (o->dir == s->dir || (o->mark & TS_PLOT_NOCAP) || o->t_us < s->t_us ||
-			    o->t_us - s->t_us > 1000 || o->seq + seg_occ(o) != s->ack)
+			if (o->dir == s->dir || (o->mark & TS_PLOT_NOCAP) || seg_occ(o) == 0 ||
+			    o->t_us < s->t_us || o->t_us - s->t_us > 1000 ||
+			    o->seq + seg_occ(o) != s->ack)
 				continue;
 			s->t_us = o->t_us + 1;
 			break;
@@ -348,6 +378,20 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 	int have_isn[2] = {0, 0}, have_max[2] = {0, 0}, have_ack[2] = {0, 0};
 
 	fix_trace_order(f);
+	/* Each side's ISN: its first SYN, else the first sequence number it
+	 * sent; a later SYN with another number restarts it below. */
+	for (int d = 0; d < 2; d++) {
+		for (size_t i = 0; i < f->n && !have_isn[d]; i++)
+			if (f->seg[i].dir == d && (f->seg[i].flags & TH_SYN)) {
+				f->isn[d] = f->seg[i].seq;
+				have_isn[d] = 1;
+			}
+		for (size_t i = 0; i < f->n && !have_isn[d]; i++)
+			if (f->seg[i].dir == d) {
+				f->isn[d] = f->seg[i].seq;
+				have_isn[d] = 1;
+			}
+	}
 
 	/* Stable enough: equal times keep capture order with a merge-free
 	 * insertion sort (captures are nearly sorted already). */

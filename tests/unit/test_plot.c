@@ -443,6 +443,43 @@ static void test_trace_reply_stamped_before_its_cause_moves_after_it(void **stat
 	free(c);
 }
 
+static void test_trace_drop_of_first_send_stamped_late_goes_behind_predecessor(void **state)
+{
+	struct cap *c = calloc(1, sizeof(*c));
+	struct ts_plot_flow f;
+
+	(void)state;
+	assert_non_null(c);
+	cap_init(c);
+	cap_tcp(c, 100, A_IP, 40000, B_IP, 7000, ACK, 1, 1, 100);
+	cap_tcp(c, 110, A_IP, 40000, B_IP, 7000, ACK, 201, 1, 100);
+	cap_tcp(c, 150, B_IP, 7000, A_IP, 40000, ACK, 1, 101, 0);
+	cap_tcp(c, 300, A_IP, 40000, B_IP, 7000, ACK, 101, 1, 100);
+	flow_of(c, 0, &f);
+	/* 101:201 dropped on the way out; the trace says 90, before 1:101
+	 * was captured.  A second drop of the same range later stays put. */
+	assert_int_equal(ts_plot_trace_line(&f, "{\"time_us\":90,\"kind\":\"fault\","
+						"\"msg\":\"rule 1 drop out tcp 198.18.0.1:40000 > "
+						"198.18.0.2:7000 [.] seq 101 ack 1 len 100\"}"),
+			 1);
+	assert_int_equal(ts_plot_trace_line(&f, "{\"time_us\":200,\"kind\":\"fault\","
+						"\"msg\":\"rule 2 drop out tcp 198.18.0.1:40000 > "
+						"198.18.0.2:7000 [.] seq 101 ack 1 len 100\"}"),
+			 1);
+	ts_plot_flow_finish(&f);
+	assert_int_equal(f.n, 6);
+	/* No SYN: each side's first sequence number is its zero. */
+	assert_string_equal(label(&f, 0), "seq=0:100 ack=0");
+	assert_string_equal(label(&f, 1), "seq=100:200 ack=0 (lost)");
+	assert_int_equal(f.seg[1].t_us, 101);
+	assert_string_equal(label(&f, 2), "seq=200:300 ack=0");
+	assert_string_equal(label(&f, 3), "ACK 100");
+	assert_string_equal(label(&f, 4), "seq=100:200 ack=0 (retrans) (lost)");
+	assert_string_equal(label(&f, 5), "seq=100:200 ack=0 (retrans)");
+	ts_plot_flow_free(&f);
+	free(c);
+}
+
 static void test_new_syn_on_same_tuple_restarts_relative_numbers(void **state)
 {
 	struct cap *c = calloc(1, sizeof(*c));
@@ -562,6 +599,9 @@ int main(void)
 					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(
 		test_trace_reply_stamped_before_its_cause_moves_after_it, live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(
+		test_trace_drop_of_first_send_stamped_late_goes_behind_predecessor, live_setup,
+		live_check),
 	    cmocka_unit_test_setup_teardown(test_new_syn_on_same_tuple_restarts_relative_numbers,
 					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_rst_label_and_rst_is_never_retrans, live_setup,
