@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -300,4 +301,319 @@ int ts_ss_match(const struct ts_ss_sock *s, const struct ts_ss_filter *f)
 	if (p == TS_SS_PROTO_TCP && s->state == TCPS_CLOSED)
 		return 0;
 	return (f->protos & p) != 0 && (f->states & TS_SS_ST(s->state)) != 0;
+}
+
+/* --- filter expressions ------------------------------------------------- */
+
+#define SS_MAX_TOKENS 128
+
+struct expr_parser {
+	char *tok[SS_MAX_TOKENS];
+	int n, i;
+	char *err;
+	size_t errlen;
+	int bad;
+};
+
+static const char *peek(const struct expr_parser *p)
+{
+	return p->i < p->n ? p->tok[p->i] : NULL;
+}
+
+static int is(const char *t, const char *a)
+{
+	return t != NULL && strcasecmp(t, a) == 0;
+}
+
+static struct ts_ss_expr *expr_fail(struct expr_parser *p, const char *what)
+{
+	if (!p->bad)
+		snprintf(p->err, p->errlen, "%s%s%s", what, peek(p) ? " at " : " at the end",
+			 peek(p) ? peek(p) : "");
+	p->bad = 1;
+	return NULL;
+}
+
+static struct ts_ss_expr *node(int kind)
+{
+	struct ts_ss_expr *e = calloc(1, sizeof(*e));
+
+	if (e != NULL)
+		e->kind = kind;
+	return e;
+}
+
+static int parse_port(const char *t, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (t[0] == ':')
+		t++;
+	if (t[0] < '0' || t[0] > '9')
+		return -1;
+	v = strtoul(t, &end, 10);
+	if (*end != '\0' || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* A.B.C.D[/LEN][:PORT], :PORT, or *[:PORT]. */
+static int parse_host(const char *t, struct ts_ss_expr *e)
+{
+	unsigned a, b, c, d, len = 32;
+	char rest[64] = "";
+	const char *colon = strrchr(t, ':');
+
+	e->mask = 0;
+	e->addr = 0;
+	if (colon != NULL && parse_port(colon, &e->port) < 0)
+		return -1;
+	if (t[0] == ':' || (t[0] == '*' && (t[1] == '\0' || t[1] == ':')))
+		return 0;
+	if (sscanf(t, "%u.%u.%u.%u%63s", &a, &b, &c, &d, rest) < 4 || a > 255 || b > 255 ||
+	    c > 255 || d > 255)
+		return -1;
+	if (rest[0] == '/') {
+		char *end;
+
+		len = (unsigned)strtoul(rest + 1, &end, 10);
+		if (end == rest + 1 || len > 32 || (*end != '\0' && *end != ':'))
+			return -1;
+	} else if (rest[0] != '\0' && rest[0] != ':') {
+		return -1;
+	}
+	e->mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
+	e->addr = (a << 24 | b << 16 | c << 8 | d) & e->mask;
+	return 0;
+}
+
+static int parse_op(const char *t)
+{
+	static const struct {
+		const char *s;
+		int op;
+	} ops[] = {
+		{"=", '='},  {"==", '='}, {"eq", '='}, {"!=", '!'}, {"ne", '!'}, {"neq", '!'},
+		{"<", '<'},  {"lt", '<'}, {">", '>'},  {"gt", '>'}, {"<=", 'l'}, {"le", 'l'},
+		{"leq", 'l'}, {">=", 'g'}, {"ge", 'g'}, {"geq", 'g'},
+	};
+
+	for (size_t i = 0; t != NULL && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcasecmp(t, ops[i].s) == 0)
+			return ops[i].op;
+	return 0;
+}
+
+static struct ts_ss_expr *parse_or(struct expr_parser *p, int depth);
+
+static struct ts_ss_expr *parse_factor(struct expr_parser *p, int depth)
+{
+	const char *t = peek(p);
+	struct ts_ss_expr *e;
+
+	if (t == NULL)
+		return expr_fail(p, "condition expected");
+	if (depth > 32)
+		return expr_fail(p, "expression nested too deeply");
+	if (is(t, "not") || is(t, "!")) {
+		p->i++;
+		e = node(TS_SS_E_NOT);
+		if (e == NULL)
+			return expr_fail(p, "out of memory");
+		e->a = parse_factor(p, depth + 1);
+		if (e->a == NULL) {
+			ts_ss_expr_free(e);
+			return NULL;
+		}
+		return e;
+	}
+	if (is(t, "(")) {
+		p->i++;
+		e = parse_or(p, depth + 1);
+		if (e == NULL)
+			return NULL;
+		if (!is(peek(p), ")")) {
+			ts_ss_expr_free(e);
+			return expr_fail(p, "')' expected");
+		}
+		p->i++;
+		return e;
+	}
+	if (is(t, "sport") || is(t, "dport")) {
+		e = node(is(t, "sport") ? TS_SS_E_SPORT : TS_SS_E_DPORT);
+		if (e == NULL)
+			return expr_fail(p, "out of memory");
+		p->i++;
+		e->op = parse_op(peek(p));
+		if (e->op == 0) {
+			ts_ss_expr_free(e);
+			return expr_fail(p, "comparison (= != < > <= >=) expected");
+		}
+		p->i++;
+		if (peek(p) == NULL || parse_port(peek(p), &e->port) < 0) {
+			ts_ss_expr_free(e);
+			return expr_fail(p, "port (:N) expected");
+		}
+		p->i++;
+		return e;
+	}
+	if (is(t, "src") || is(t, "dst")) {
+		e = node(is(t, "src") ? TS_SS_E_SRC : TS_SS_E_DST);
+		if (e == NULL)
+			return expr_fail(p, "out of memory");
+		p->i++;
+		if (is(peek(p), "=") || is(peek(p), "=="))
+			p->i++;
+		if (peek(p) == NULL || parse_host(peek(p), e) < 0) {
+			ts_ss_expr_free(e);
+			return expr_fail(p, "address (A.B.C.D[/LEN][:PORT]) expected");
+		}
+		p->i++;
+		return e;
+	}
+	return expr_fail(p, "unknown condition");
+}
+
+static struct ts_ss_expr *parse_and(struct expr_parser *p, int depth)
+{
+	struct ts_ss_expr *l = parse_factor(p, depth), *e;
+
+	while (l != NULL && peek(p) != NULL && !is(peek(p), ")") && !is(peek(p), "or") &&
+	       !is(peek(p), "||")) {
+		if (is(peek(p), "and") || is(peek(p), "&&"))
+			p->i++;
+		e = node(TS_SS_E_AND);
+		if (e == NULL) {
+			ts_ss_expr_free(l);
+			return expr_fail(p, "out of memory");
+		}
+		e->a = l;
+		e->b = parse_factor(p, depth);
+		if (e->b == NULL) {
+			ts_ss_expr_free(e);
+			return NULL;
+		}
+		l = e;
+	}
+	return l;
+}
+
+static struct ts_ss_expr *parse_or(struct expr_parser *p, int depth)
+{
+	struct ts_ss_expr *l = parse_and(p, depth), *e;
+
+	while (l != NULL && (is(peek(p), "or") || is(peek(p), "||"))) {
+		p->i++;
+		e = node(TS_SS_E_OR);
+		if (e == NULL) {
+			ts_ss_expr_free(l);
+			return expr_fail(p, "out of memory");
+		}
+		e->a = l;
+		e->b = parse_and(p, depth);
+		if (e->b == NULL) {
+			ts_ss_expr_free(e);
+			return NULL;
+		}
+		l = e;
+	}
+	return l;
+}
+
+int ts_ss_expr_parse(char *const *words, int n, struct ts_ss_expr **out, char *err,
+		     size_t errlen)
+{
+	struct expr_parser p = {.err = err, .errlen = errlen};
+	size_t total = 1;
+	char *text, *w, *save = NULL;
+	int r = 0;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (n <= 0)
+		return 0;
+	/* Tokens: words split at blanks, with parentheses on their own. */
+	for (int i = 0; i < n; i++)
+		total += 3 * strlen(words[i]) + 1;
+	text = malloc(total);
+	if (text == NULL)
+		return -ENOMEM;
+	text[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		char *d = text + strlen(text);
+
+		for (const char *c = words[i]; *c != '\0'; c++) {
+			if (*c == '(' || *c == ')') {
+				*d++ = ' ';
+				*d++ = *c;
+				*d++ = ' ';
+			} else {
+				*d++ = *c;
+			}
+		}
+		*d++ = ' ';
+		*d = '\0';
+	}
+	for (w = strtok_r(text, " \t\n", &save); w != NULL; w = strtok_r(NULL, " \t\n", &save)) {
+		if (p.n == SS_MAX_TOKENS) {
+			snprintf(err, errlen, "expression too long");
+			r = -EINVAL;
+			goto out;
+		}
+		p.tok[p.n++] = w;
+	}
+	*out = parse_or(&p, 0);
+	if (*out != NULL && p.i < p.n) {
+		expr_fail(&p, "unexpected word");
+		ts_ss_expr_free(*out);
+		*out = NULL;
+	}
+	if (*out == NULL)
+		r = -EINVAL;
+out:
+	free(text);
+	return r;
+}
+
+static int port_cmp(int op, uint16_t have, uint16_t want)
+{
+	switch (op) {
+	case '=': return have == want;
+	case '!': return have != want;
+	case '<': return have < want;
+	case '>': return have > want;
+	case 'l': return have <= want;
+	case 'g': return have >= want;
+	}
+	return 0;
+}
+
+int ts_ss_expr_match(const struct ts_ss_expr *e, const struct ts_ss_sock *s)
+{
+	if (e == NULL)
+		return 1;
+	switch (e->kind) {
+	case TS_SS_E_AND: return ts_ss_expr_match(e->a, s) && ts_ss_expr_match(e->b, s);
+	case TS_SS_E_OR: return ts_ss_expr_match(e->a, s) || ts_ss_expr_match(e->b, s);
+	case TS_SS_E_NOT: return !ts_ss_expr_match(e->a, s);
+	case TS_SS_E_SPORT: return port_cmp(e->op, s->lport, e->port);
+	case TS_SS_E_DPORT: return port_cmp(e->op, s->rport, e->port);
+	case TS_SS_E_SRC:
+		return (s->laddr & e->mask) == e->addr && (e->port == 0 || s->lport == e->port);
+	case TS_SS_E_DST:
+		return (s->raddr & e->mask) == e->addr && (e->port == 0 || s->rport == e->port);
+	}
+	return 0;
+}
+
+void ts_ss_expr_free(struct ts_ss_expr *e)
+{
+	if (e == NULL)
+		return;
+	ts_ss_expr_free(e->a);
+	ts_ss_expr_free(e->b);
+	free(e);
 }

@@ -112,6 +112,32 @@ struct ts_ss_filter {
 };
 int ts_ss_match(const struct ts_ss_sock *s, const struct ts_ss_filter *f);
 
+/* ss(8)'s filter expressions, the words after the options and states:
+ *   EXPR   := TERM { ("or" | "||") TERM }
+ *   TERM   := FACTOR { ["and" | "&&"] FACTOR }
+ *   FACTOR := ("not" | "!") FACTOR | "(" EXPR ")"
+ *           | ("sport" | "dport") OP [":"]PORT
+ *           | ("src" | "dst") A.B.C.D[/LEN][:PORT] | ("src" | "dst") :PORT
+ *   OP     := = == eq != ne neq < lt > gt <= le leq >= ge geq
+ * e.g. `( sport = :8000 or dport = :8000 )`, as the kernel side's ss. */
+enum {
+	TS_SS_E_AND = 1, TS_SS_E_OR, TS_SS_E_NOT,
+	TS_SS_E_SPORT, TS_SS_E_DPORT, TS_SS_E_SRC, TS_SS_E_DST,
+};
+struct ts_ss_expr {
+	int kind;			/* TS_SS_E_* */
+	int op;				/* ports: '=', '!', '<', '>', 'l' (<=), 'g' (>=) */
+	uint32_t addr, mask;		/* src/dst */
+	uint16_t port;			/* sport/dport; src/dst: 0 any */
+	struct ts_ss_expr *a, *b;
+};
+/* Parses words[0..n) (one word may hold several tokens: "( sport = :80 )").
+ * 0 with *out (NULL when n == 0), or -EINVAL with a reason in err. */
+int ts_ss_expr_parse(char *const *words, int n, struct ts_ss_expr **out, char *err,
+		     size_t errlen);
+int ts_ss_expr_match(const struct ts_ss_expr *e, const struct ts_ss_sock *s);
+void ts_ss_expr_free(struct ts_ss_expr *e);
+
 /* --- from the engine (ss_collect.c) -------------------------------------- */
 void ts_ss_from_tcb(const struct ts_tcb *tcb, uint64_t now, struct ts_ss_sock *s);
 void ts_ss_from_udp(const struct ts_udp_sock *us, struct ts_ss_sock *s);

@@ -26,14 +26,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tapsock ss [--lab NAME | --sock PATH] [-t] [-u] [-l] [-a] [-n] [-p] [-i] [-o]\n"
-		"                  [-H] [--json] [state STATE]...\n"
+		"                  [-e] [-H] [--json] [state STATE]... [FILTER]\n"
 		"  The engine's sockets, as ss(8).  Default: connections that are not\n"
 		"  listening, TIME-WAIT or SYN-RECV; -l listening (and unconnected UDP);\n"
 		"  -a all.  -t/-u: TCP/UDP only.  -p owning processes (from /proc, as ss),\n"
 		"  -o timers, -i TCP internals, -H no header, -n accepted (never resolves).\n"
 		"  STATE: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait\n"
 		"  closed close-wait last-ack listening closing, or all connected\n"
-		"  synchronized bucket big.\n");
+		"  synchronized bucket big.  FILTER: ss's expressions on ports and\n"
+		"  addresses: sport = :80, dport != :22, src 198.18.0.2[:PORT], dst NET/LEN,\n"
+		"  with and, or, not and parentheses.  -e adds the socket's inode.\n");
 }
 
 /* --- owners: /proc/PID/fd links "socket:[INO]" -------------------------- */
@@ -182,7 +184,8 @@ static void json_sock(const struct ts_ss_sock *s, const struct holders *h, int s
 	json_addr("local", s->laddr, s->lport);
 	printf(", ");
 	json_addr("peer", s->raddr, s->rport);
-	printf(", \"orphan\": %s", s->orphan ? "true" : "false");
+	printf(", \"orphan\": %s, \"ino\": %llu", s->orphan ? "true" : "false",
+	       (unsigned long long)s->ino);
 	if (show_users) {
 		int first = 1;
 
@@ -289,6 +292,9 @@ int cli_ss(int argc, char **argv)
 	struct ts_ss_sock *socks = NULL;
 	uint32_t states = 0, user_states = 0;
 	int listening = 0, all = 0, procs = 0, info = 0, timers = 0, json = 0, header = 1;
+	int ext = 0, nwords = 0;
+	char **words = calloc((size_t)argc + 1, sizeof(char *)), err[160];
+	struct ts_ss_expr *expr = NULL;
 	int w_state = 5, w_local = 17, w_peer = 17, first = 1, netid_col, state_col, fd;
 	size_t n, shown = 0;
 
@@ -324,7 +330,7 @@ int cli_ss(int argc, char **argv)
 				case 'p': procs = 1; break;
 				case 'i': info = 1; break;
 				case 'o': timers = 1; break;
-				case 'e': timers = 1; break;
+				case 'e': ext = 1; break;
 				case 'H': header = 0; break;
 				default:
 					cli_err("ss: unknown option -%c", *c);
@@ -332,11 +338,15 @@ int cli_ss(int argc, char **argv)
 					return 2;
 				}
 			}
-		} else {
-			cli_err("ss: unexpected argument '%s'", a);
-			usage(stderr);
-			return 2;
+		} else if (words != NULL) {
+			words[nwords++] = argv[i];
 		}
+	}
+	if (words == NULL)
+		cli_die("out of memory");
+	if (ts_ss_expr_parse(words, nwords, &expr, err, sizeof(err)) < 0) {
+		cli_err("ss: bad filter: %s", err[0] ? err : "out of memory");
+		return 2;
 	}
 	if (f.protos == 0)
 		f.protos = TS_SS_PROTO_TCP | TS_SS_PROTO_UDP;
@@ -359,7 +369,7 @@ int cli_ss(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		char a[32];
 
-		if (!ts_ss_match(&socks[i], &f))
+		if (!ts_ss_match(&socks[i], &f) || !ts_ss_expr_match(expr, &socks[i]))
 			continue;
 		if ((int)strlen(ts_ss_state_name(&socks[i])) > w_state)
 			w_state = (int)strlen(ts_ss_state_name(&socks[i]));
@@ -384,7 +394,7 @@ int cli_ss(int argc, char **argv)
 		const struct ts_ss_sock *s = &socks[i];
 		char la[32], pa[32], users[1024], tm[64], in[512];
 
-		if (!ts_ss_match(s, &f))
+		if (!ts_ss_match(s, &f) || !ts_ss_expr_match(expr, s))
 			continue;
 		shown++;
 		if (json) {
@@ -410,6 +420,8 @@ int cli_ss(int argc, char **argv)
 			if (tm[0])
 				printf(" %s", tm);
 		}
+		if (ext && s->ino != 0)
+			printf(" ino:%llu", (unsigned long long)s->ino);
 		printf("\n");
 		if (info && s->has_info) {
 			ts_ss_info_str(s, in, sizeof(in));
@@ -419,6 +431,8 @@ int cli_ss(int argc, char **argv)
 	if (json)
 		printf("%s]\n", first ? "" : "\n");
 	(void)shown;
+	ts_ss_expr_free(expr);
+	free(words);
 	free(h.v);
 	free(socks);
 	return 0;

@@ -42,6 +42,14 @@ head -n1 <<<"$out" | grep -q '^Recv-Q' || fail "one state: the State column stay
 out=$(ts ss --lab "$LAB" -n state connected)
 assert_contains "$out" "udp" "both protocols: the Netid column"
 assert_contains "$out" "$ENGINE_IP:$cport" "state connected"
+# Filter expressions as ss takes them (one quoted word, or several).
+out=$(ts ss --lab "$LAB" -uan '( sport = :5300 or dport = :5300 )')
+assert_contains "$out" "0.0.0.0:5300" "sport filter"
+grep -q "$ENGINE_IP:$cport" <<<"$out" && fail "sport filter let another socket through: $out"
+out=$(ts ss --lab "$LAB" -uan dst "$KERNEL_IP:5301")
+assert_contains "$out" "$ENGINE_IP:$cport" "dst filter"
+grep -q ':5300 ' <<<"$out" && fail "dst filter let the unconnected socket through: $out"
+ts ss --lab "$LAB" -uan sport = :99999 >/dev/null 2>&1 && fail "a bad filter was accepted"
 # -t leaves UDP out; a bad state is refused.
 out=$(ts ss --lab "$LAB" -tan)
 grep -q ':5300' <<<"$out" && fail "-t listed UDP: $out"

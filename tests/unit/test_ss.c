@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -296,6 +297,75 @@ static void test_ss_addr_str_port_zero_is_star(void **state)
 	assert_int_equal(ts_pkt_live(), pkts);
 }
 
+static int expr_matches(const char *text, const struct ts_ss_sock *s)
+{
+	char buf[256], err[160], *words[1] = {buf};
+	struct ts_ss_expr *e;
+	int m;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	assert_int_equal(ts_ss_expr_parse(words, 1, &e, err, sizeof(err)), 0);
+	assert_non_null(e);
+	m = ts_ss_expr_match(e, s);
+	ts_ss_expr_free(e);
+	return m;
+}
+
+static void test_ss_expr_ports_addresses_and_logic_as_ss(void **state)
+{
+	struct ts_ss_sock s;
+	char err[160], *bad[] = {"sport", "=", ":99999"};
+	char *two[] = {"sport", "= :5000"};
+	struct ts_ss_expr *e = (struct ts_ss_expr *)1;
+	long pkts = ts_pkt_live();
+
+	(void)state;
+	fill_sample(&s);	/* 198.18.0.2:5000 -> 198.18.0.1:40000 */
+	assert_true(expr_matches("sport = :5000", &s));
+	assert_true(expr_matches("sport == 5000", &s));
+	assert_false(expr_matches("sport = :5001", &s));
+	assert_true(expr_matches("( sport = :8000 or dport = :40000 )", &s));
+	assert_true(expr_matches("(sport = :5000)", &s));
+	assert_false(expr_matches("sport = :5000 and dport = :1", &s));
+	assert_false(expr_matches("sport = :5000 dport = :1", &s));	/* implicit and */
+	assert_true(expr_matches("not dport = :1", &s));
+	assert_true(expr_matches("! ( dport = :1 )", &s));
+	assert_true(expr_matches("dport > :1024 and sport <= :5000", &s));
+	assert_false(expr_matches("dport lt :1024", &s));
+	assert_true(expr_matches("src 198.18.0.2", &s));
+	assert_true(expr_matches("src 198.18.0.0/24:5000", &s));
+	assert_false(expr_matches("src 198.18.0.0/24:5001", &s));
+	assert_true(expr_matches("dst 198.18.0.1:40000", &s));
+	assert_true(expr_matches("dst :40000", &s));
+	assert_false(expr_matches("dst 10.0.0.0/8", &s));
+	assert_true(expr_matches("src 0.0.0.0/0", &s));
+	/* Several argv words make one expression. */
+	assert_int_equal(ts_ss_expr_parse(two, 2, &e, err, sizeof(err)), 0);
+	assert_true(ts_ss_expr_match(e, &s));
+	ts_ss_expr_free(e);
+	/* No words: no filter, everything matches. */
+	assert_int_equal(ts_ss_expr_parse(two, 0, &e, err, sizeof(err)), 0);
+	assert_null(e);
+	assert_true(ts_ss_expr_match(NULL, &s));
+	/* Refused with a reason. */
+	assert_int_equal(ts_ss_expr_parse(bad, 3, &e, err, sizeof(err)), -EINVAL);
+	assert_null(e);
+	assert_non_null(strstr(err, "port"));
+	bad[0] = "(";
+	bad[1] = "sport = :1";
+	assert_int_equal(ts_ss_expr_parse(bad, 2, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "')'"));
+	bad[0] = "uid";
+	assert_int_equal(ts_ss_expr_parse(bad, 1, &e, err, sizeof(err)), -EINVAL);
+	bad[0] = "src";
+	bad[1] = "198.18.0.300";
+	assert_int_equal(ts_ss_expr_parse(bad, 2, &e, err, sizeof(err)), -EINVAL);
+	bad[0] = "sport = :1 )";
+	assert_int_equal(ts_ss_expr_parse(bad, 1, &e, err, sizeof(err)), -EINVAL);
+	assert_null(e);
+	assert_int_equal(ts_pkt_live(), pkts);
+}
+
 /* --- snapshots of the engine (TCP harness) -------------------------------- */
 
 struct found {
@@ -491,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_ss_record_encodes_and_decodes_back),
 		cmocka_unit_test(test_ss_info_str_in_ss_order_zero_fields_left_out),
 		cmocka_unit_test(test_ss_addr_str_port_zero_is_star),
+		cmocka_unit_test(test_ss_expr_ports_addresses_and_logic_as_ss),
 		cmocka_unit_test_setup_teardown(test_ss_syn_sent_timer_on_falls_and_sendq_counts_syn,
 						th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ss_established_queues_and_internals,
