@@ -29,6 +29,7 @@ static const char *const op_names[] = {
 	[TS_CTL_OP_CAPTURE_DATA] = "CAPTURE_DATA",
 	[TS_CTL_OP_TRACE] = "TRACE",
 	[TS_CTL_OP_TRACE_DATA] = "TRACE_DATA",
+	[TS_CTL_OP_SS] = "SS",
 };
 
 const char *ts_ctl_op_name(unsigned op)

@@ -59,10 +59,7 @@ struct ts_ss_sock {
 	struct ts_ss_info info;
 };
 
-/* --- wire: TS_CTL_OP_SS ----------------------------------------------------
- * Ops 64..71 belong to ss (reserved in ctl_proto.h's enum comment). */
-#define TS_CTL_OP_SS 64
-/*
+/* --- wire: TS_CTL_OP_SS (ctl_proto.h) ----------------------------------------
  * Request: u32 skip (records already received).  Reply: u32 total sockets,
  * u32 n, n records (ts_ss_encode).  The CLI asks again with skip += n
  * until it has total (a listing of many sockets spans several replies). */
