@@ -376,6 +376,7 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 {
 	uint32_t snd_max[2] = {0, 0}, last_ack[2] = {0, 0};
 	int have_isn[2] = {0, 0}, have_max[2] = {0, 0}, have_ack[2] = {0, 0};
+	int last_syn[2] = {0, 0}; /* the side's last segment was a bare SYN */
 
 	fix_trace_order(f);
 	/* Each side's ISN: its first SYN, else the first sequence number it
@@ -423,7 +424,11 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 			f->isn[d] = s->seq;
 			have_isn[d] = 1;
 		}
-		if (occ > 0 && !(s->flags & TH_RST)) {
+		if (occ == 0 && (s->flags & (TH_ACK | TH_RST)) == TH_ACK && last_syn[o]) {
+			/* RFC 5961 4, RFC 9293 3.10.7.4: a synchronized
+			 * connection answers a SYN with its current ACK. */
+			s->mark |= TS_PLOT_CHALLENGE;
+		} else if (occ > 0 && !(s->flags & TH_RST)) {
 			if (have_max[d] && SEQ_LT(s->seq, snd_max[d]))
 				s->mark |= TS_PLOT_RETRANS;
 			if (!have_max[d] || SEQ_GT(s->seq + occ, snd_max[d]))
@@ -439,6 +444,7 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 			last_ack[d] = s->ack;
 			have_ack[d] = 1;
 		}
+		last_syn[d] = (s->flags & (TH_SYN | TH_ACK)) == TH_SYN;
 		s->rseq = s->seq - f->isn[d];
 		s->rack = have_isn[o] ? s->ack - f->isn[o] : s->ack;
 	}
@@ -461,6 +467,8 @@ const char *ts_plot_label(const struct ts_plot_seg *s, char *buf, size_t len)
 		n = snprintf(buf, len, "FIN seq=%u ack=%u", s->rseq, s->rack);
 	else if (s->len > 0)
 		n = snprintf(buf, len, "seq=%u:%u ack=%u", s->rseq, s->rseq + s->len, s->rack);
+	else if (s->mark & TS_PLOT_CHALLENGE)
+		n = snprintf(buf, len, "challenge ACK");
 	else
 		n = snprintf(buf, len, "ACK %u", s->rack);
 	if (n < 0 || (size_t)n >= len)

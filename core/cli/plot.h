@@ -29,6 +29,7 @@ struct ts_plot_pkt {
 #define TS_PLOT_LOST 0x02    /* a fault rule dropped it (the trace says so) */
 #define TS_PLOT_NOCAP 0x04   /* not in the capture: known from the trace only */
 #define TS_PLOT_DUPACK 0x08  /* a pure ACK repeating the last one, data outstanding */
+#define TS_PLOT_CHALLENGE 0x10 /* a pure ACK answering a SYN (RFC 5961 4) */
 
 struct ts_plot_seg {
 	uint64_t t_us;	   /* absolute; the flow's t0 is the first one */
@@ -87,8 +88,8 @@ int ts_plot_trace_line(struct ts_plot_flow *f, const char *line);
 void ts_plot_flow_finish(struct ts_plot_flow *f);
 
 /* "SYN seq=0", "SYN-ACK seq=0 ack=1", "ACK 1", "seq=1:101 ack=1",
- * "FIN seq=101 ack=1", "RST seq=1", then " (retrans)", " (dup)",
- * " (lost)" as marked.  Returns buf. */
+ * "FIN seq=101 ack=1", "RST seq=1", "challenge ACK", then " (retrans)",
+ * " (dup)", " (lost)" as marked.  Returns buf. */
 const char *ts_plot_label(const struct ts_plot_seg *s, char *buf, size_t len);
 
 /* The ladder as text: one line per segment, time relative to the first

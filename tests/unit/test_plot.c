@@ -502,6 +502,33 @@ static void test_new_syn_on_same_tuple_restarts_relative_numbers(void **state)
 	free(c);
 }
 
+static void test_syn_on_established_tuple_draws_challenge_ack(void **state)
+{
+	struct cap *c = calloc(1, sizeof(*c));
+	struct ts_plot_flow f;
+
+	(void)state;
+	assert_non_null(c);
+	cap_init(c);
+	cap_tcp(c, 0, A_IP, 40000, B_IP, 7000, SYN, 100, 0, 0);
+	cap_tcp(c, 1, B_IP, 7000, A_IP, 40000, SYN | ACK, 900, 101, 0);
+	cap_tcp(c, 2, A_IP, 40000, B_IP, 7000, ACK, 101, 901, 0);
+	/* The client comes back with a new ISN; the server challenges. */
+	cap_tcp(c, 10, A_IP, 40000, B_IP, 7000, SYN, 5000, 0, 0);
+	cap_tcp(c, 11, B_IP, 7000, A_IP, 40000, ACK, 901, 101, 0);
+	cap_tcp(c, 12, A_IP, 40000, B_IP, 7000, RST, 101, 0, 0);
+	flow_of(c, 0, &f);
+	ts_plot_flow_finish(&f);
+	assert_int_equal(f.n, 6);
+	assert_string_equal(label(&f, 3), "SYN seq=0");
+	assert_string_equal(label(&f, 4), "challenge ACK");
+	assert_int_equal(f.seg[4].mark, TS_PLOT_CHALLENGE);
+	/* An ordinary ACK after a SYN-ACK is no challenge. */
+	assert_int_equal(f.seg[2].mark, 0);
+	ts_plot_flow_free(&f);
+	free(c);
+}
+
 static void test_rst_label_and_rst_is_never_retrans(void **state)
 {
 	struct cap *c = calloc(1, sizeof(*c));
@@ -603,6 +630,8 @@ int main(void)
 		test_trace_drop_of_first_send_stamped_late_goes_behind_predecessor, live_setup,
 		live_check),
 	    cmocka_unit_test_setup_teardown(test_new_syn_on_same_tuple_restarts_relative_numbers,
+					    live_setup, live_check),
+	    cmocka_unit_test_setup_teardown(test_syn_on_established_tuple_draws_challenge_ack,
 					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_rst_label_and_rst_is_never_retrans, live_setup,
 					    live_check),
