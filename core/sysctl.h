@@ -69,6 +69,7 @@ extern const char *const ts_cc_names[];
 	X(tcp_congestion_control, "net.ipv4.tcp_congestion_control", 1, 1, 0, 0, 0, 1, ts_cc_names) \
 	X(tcp_initial_cwnd, "net.ipv4.tcp_initial_cwnd", 1, 10, 0, 0, 1, 1000, NULL)      \
 	X(tcp_early_retrans, "net.ipv4.tcp_early_retrans", 1, 3, 0, 0, 0, 4, NULL)        \
+	X(tcp_recovery, "net.ipv4.tcp_recovery", 1, 1, 0, 0, 0, 7, NULL)                  \
 	/* TCP constants Linux hard-codes, tunable here (milliseconds) */             \
 	X(tcp_msl, "net.ipv4.tcp_msl", 1, 30000, 0, 0, 1, 3600000, NULL)                  \
 	X(tcp_rto_initial, "net.ipv4.tcp_rto_initial", 1, 1000, 0, 0, 1, 120000, NULL)    \

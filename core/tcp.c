@@ -169,6 +169,7 @@ void ts_tcb_free(struct ts_tcb *tcb)
 		tcb->all_next->all_prev = tcb->all_prev;
 	ts_ringbuf_free(&tcb->snd);
 	ts_ringbuf_free(&tcb->rcv);
+	free(tcb->xl);
 	tcp->ntcb--;
 	tcb_live--;
 	free(tcb);

@@ -99,6 +99,14 @@ struct ts_tcp_key {
 	uint16_t lport, rport;
 };
 
+/* One transmission of [start, end), for RACK (RFC 8985): when it was
+ * last sent, whether that was a retransmission. */
+struct ts_tcp_xrec {
+	uint32_t start, end;
+	uint64_t t;
+	uint8_t rxt, lost, delivered;
+};
+
 /* Flags (tcb->flags). */
 #define TF_ACKNOW 0x00000001u	/* send an ACK at the next output */
 #define TF_DELACK 0x00000002u	/* an ACK is owed, delayed */
@@ -174,6 +182,13 @@ struct ts_tcb {
 	int dupacks;
 	int cc_algo;			/* 0 reno, 1 cubic (ts_cc_names) */
 
+	/* RFC 8985 RACK: the transmission log from SND.UNA, in sequence
+	 * order (a ring), and the newest delivered transmission. */
+	struct ts_tcp_xrec *xl;
+	uint32_t xl_head, xl_n, xl_cap;
+	uint64_t rack_ts, rack_rtt, min_rtt;
+	uint32_t rack_end;
+	int reord_seen;			/* a D-SACK showed reordering */
 	uint32_t tlp_high_seq;		/* RFC 8985 TLPHighRxt: SND.MAX at the probe */
 	int tlp_out;			/* a probe is outstanding (TLPRxtOut) */
 	int tlp_rxt;			/* the probe was a retransmission */
@@ -416,5 +431,7 @@ void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now);
 
 /* tcp_in.c */
 void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg);
+/* RACK: a transmission of [seq, seq + len) left at now (tcp_out.c). */
+void ts_tcp_rack_sent(struct ts_tcb *tcb, uint32_t seq, uint32_t len, uint64_t now);
 
 #endif

@@ -7,6 +7,7 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -708,11 +709,174 @@ static int new_ack(struct ts_tcb *tcb, struct tcp_seg *seg, int sack_done, int *
 	return tcb->state != TCPS_CLOSED && !tcb->zombie;
 }
 
+/* --- RACK (RFC 8985 6), as Linux with net.ipv4.tcp_recovery & 1 ---------
+ * A log of transmissions from SND.UNA; when a later-sent segment is
+ * delivered (ACKed or SACKed), an earlier one still missing after one RTT
+ * plus a reordering window (min RTT / 4) is lost — including a lost
+ * retransmission, which the RFC 6675 scoreboard alone cannot see. */
+
+#define XL(tcb, i) (&(tcb)->xl[((tcb)->xl_head + (i)) & ((tcb)->xl_cap - 1)])
+
+static int rack_enabled(const struct ts_tcb *tcb)
+{
+	return (tcb->eng->sysctl.tcp_recovery[0] & 1) && (tcb->flags & TF_SACK);
+}
+
+void ts_tcp_rack_sent(struct ts_tcb *tcb, uint32_t seq, uint32_t len, uint64_t now)
+{
+	uint32_t end = seq + len;
+
+	if (!rack_enabled(tcb) || !TCPS_HAVEESTABLISHED(tcb->state))
+		return;
+	if (SEQ_LT(seq, tcb->snd_max)) {
+		/* A retransmission: every record it covers was sent again. */
+		for (uint32_t i = 0; i < tcb->xl_n; i++) {
+			struct ts_tcp_xrec *r = XL(tcb, i);
+
+			if (SEQ_GEQ(r->start, end))
+				break;
+			if (SEQ_GT(r->end, seq)) {
+				r->t = now;
+				r->rxt = 1;
+				r->lost = 0;
+			}
+		}
+		return;
+	}
+	if (tcb->xl_n == tcb->xl_cap) {
+		uint32_t cap = tcb->xl_cap ? tcb->xl_cap * 2 : 64;
+		struct ts_tcp_xrec *nx = malloc(cap * sizeof(*nx));
+
+		if (nx == NULL)
+			return; /* RACK just sees less; the RTO still works */
+		for (uint32_t i = 0; i < tcb->xl_n; i++)
+			nx[i] = *XL(tcb, i);
+		free(tcb->xl);
+		tcb->xl = nx;
+		tcb->xl_cap = cap;
+		tcb->xl_head = 0;
+	}
+	*XL(tcb, tcb->xl_n) = (struct ts_tcp_xrec){.start = seq, .end = end, .t = now};
+	tcb->xl_n++;
+}
+
+static void rack_deliver(struct ts_tcb *tcb, struct ts_tcp_xrec *r, uint64_t now)
+{
+	uint64_t rtt = now - r->t;
+
+	r->delivered = 1;
+	/* RFC 8985 6.2 step 2: a retransmission ACKed sooner than the
+	 * minimum RTT was probably the original's ACK; it says nothing. */
+	if (r->rxt && tcb->min_rtt && rtt < tcb->min_rtt)
+		return;
+	if (!r->rxt && (tcb->min_rtt == 0 || rtt < tcb->min_rtt))
+		tcb->min_rtt = rtt ? rtt : 1;
+	if (r->t > tcb->rack_ts || (r->t == tcb->rack_ts && SEQ_GT(r->end, tcb->rack_end))) {
+		tcb->rack_ts = r->t;
+		tcb->rack_end = r->end;
+		tcb->rack_rtt = rtt;
+	}
+}
+
+/* RFC 8985 6.2: updates RACK from this ACK and marks lost transmissions;
+ * returns how many were newly marked. */
+static int rack_detect(struct ts_tcb *tcb, uint64_t now)
+{
+	uint64_t reo;
+	int n = 0;
+
+	while (tcb->xl_n > 0 && SEQ_LEQ(XL(tcb, 0)->end, tcb->snd_una)) {
+		if (!XL(tcb, 0)->delivered)
+			rack_deliver(tcb, XL(tcb, 0), now);
+		tcb->xl_head = (tcb->xl_head + 1) & (tcb->xl_cap - 1);
+		tcb->xl_n--;
+	}
+	if (ts_sack_any(&tcb->sb)) {
+		for (uint32_t i = 0; i < tcb->xl_n; i++) {
+			struct ts_tcp_xrec *r = XL(tcb, i);
+
+			if (!r->delivered && ts_sack_is_sacked(&tcb->sb, r->start, r->end - r->start))
+				rack_deliver(tcb, r, now);
+		}
+	}
+	if (tcb->rack_ts == 0)
+		return 0;
+	/* Linux tcp_rack_reo_wnd: min RTT / 4 (at most SRTT), but 0 in
+	 * recovery or once DupThresh segments are SACKed, unless reordering
+	 * was seen (a D-SACK). */
+	reo = tcb->min_rtt / 4;
+	if (tcb->srtt && reo > tcb->srtt)
+		reo = tcb->srtt;
+	if (!tcb->reord_seen && (tcb->flags & TF_IN_RECOVERY ||
+				 ts_sack_bytes(&tcb->sb) >= 3 * ts_tcb_eff_mss(tcb)))
+		reo = 0;
+	for (uint32_t i = 0; i < tcb->xl_n; i++) {
+		struct ts_tcp_xrec *r = XL(tcb, i);
+
+		if (r->delivered || r->lost)
+			continue;
+		if (!(r->t < tcb->rack_ts || (r->t == tcb->rack_ts && SEQ_LT(r->end, tcb->rack_end))))
+			continue;
+		if (now - r->t >= tcb->rack_rtt + reo) {
+			r->lost = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void enter_fast_recovery(struct ts_tcb *tcb, uint64_t now);
+
+/* Marks what RACK finds lost and retransmits it, two segments per ACK
+ * (packet conservation), entering fast recovery if needed. */
+static void rack_recover(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	uint32_t data_end = tcb->snd_buf_seq + (uint32_t)ts_ringbuf_len(&tcb->snd);
+	int lost, budget = 2;
+
+	if (!rack_enabled(tcb) || tcb->flags & TF_LOSS_RECOVERY || tcb->xl_n == 0)
+		return;
+	lost = rack_detect(tcb, now);
+	if (lost && !(tcb->flags & TF_IN_RECOVERY)) {
+		/* RFC 6582 4.1: not twice for one window. */
+		if (tcb->cc.ca_state != TS_CA_OPEN && tcb->cc.ca_state != TS_CA_DISORDER &&
+		    SEQ_LEQ(ack - 1, tcb->cc.recover))
+			return;
+		enter_fast_recovery(tcb, now);
+	}
+	if (!(tcb->flags & TF_IN_RECOVERY))
+		return;
+	for (uint32_t i = 0; i < tcb->xl_n && budget > 0; i++) {
+		struct ts_tcp_xrec *r = XL(tcb, i);
+		uint32_t seq = SEQ_GT(r->start, tcb->snd_una) ? r->start : tcb->snd_una;
+		uint32_t len;
+
+		if (!r->lost || r->delivered || SEQ_GEQ(seq, data_end))
+			continue;
+		len = r->end - seq;
+		if (SEQ_GT(r->end, data_end))
+			len = data_end - seq;
+		if (len > mss)
+			len = mss;
+		ts_tcp_xmit(tcb, TH_ACK | (seq + len == data_end ? TH_PSH : 0), seq, len, now);
+		tcb->eng->stats.TcpRetransSegs++;
+		tcb->total_retrans++;
+		tcb->flags &= ~TF_RTT_TIMING;
+		/* Tell the RFC 6675 scoreboard, so NextSeg does not send it
+		 * again (HighRxt only moves forward). */
+		if (ts_sack_in_recovery(&tcb->sb) &&
+		    (!tcb->sb.high_rxt_valid || SEQ_GEQ(seq, tcb->sb.high_rxt)))
+			ts_sack_sent_rxt(&tcb->sb, seq, len);
+		r->lost = 0;
+		budget--;
+	}
+}
+
 /* A duplicate ACK (RFC 5681 2): limited transmit, fast retransmit and
  * recovery (RFC 5681 3.2, RFC 6582, RFC 6675). */
 static void dup_ack(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 {
-	struct ts_engine *eng = tcb->eng;
 	uint32_t mss = ts_tcb_eff_mss(tcb);
 	int sack = (tcb->flags & TF_SACK) != 0;
 	int go;
@@ -736,6 +900,19 @@ static void dup_ack(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 		go = 0;
 	if (!go || tcb->flags & TF_LOSS_RECOVERY)
 		return;
+	enter_fast_recovery(tcb, now);
+	ts_tcp_retransmit_head(tcb, now);
+	ts_tcp_rexmt_arm(tcb, now);
+	if (sack)
+		sack_recovery_send(tcb, now);
+}
+
+/* Fast recovery starts (RFC 5681 3.2, RFC 6582 3.2, RFC 6675 5). */
+static void enter_fast_recovery(struct ts_tcb *tcb, uint64_t now)
+{
+	struct ts_engine *eng = tcb->eng;
+	int sack = (tcb->flags & TF_SACK) != 0;
+
 	eng->stats.TcpExtTCPFastRetrans++;
 	if (sack)
 		eng->stats.TcpExtTCPSackRecovery++;
@@ -745,10 +922,6 @@ static void dup_ack(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 	tcb->flags |= TF_IN_RECOVERY;
 	if (sack)
 		ts_sack_enter_recovery(&tcb->sb, tcb->snd_una, tcb->snd_max);
-	ts_tcp_retransmit_head(tcb, now);
-	ts_tcp_rexmt_arm(tcb, now);
-	if (sack)
-		sack_recovery_send(tcb, now);
 }
 
 /* RFC 9293 3.10.7.4 fifth check: the ACK field.  Returns 1 to continue
@@ -781,8 +954,10 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		sack_done = ts_sack_ack(&tcb->sb, una);
 		ts_sack_update(&tcb->sb, una, tcb->snd_max, th->opt.sack, th->opt.nsack, &res);
 		eng->stats.TcpExtTCPSACKDiscard += res.discarded;
-		if (res.dsack)
+		if (res.dsack) {
 			eng->stats.TcpExtTCPDSACKRecv++;
+			tcb->reord_seen = 1;
+		}
 	}
 	if (SEQ_LEQ(ack, tcb->snd_una)) {
 		/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the
@@ -807,6 +982,7 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 			tcb->backoff = 0;
 		}
 	}
+	rack_recover(tcb, ack, now);
 	if (dupack)
 		dup_ack(tcb, ack, now);
 	else if (tcb->flags & TF_IN_RECOVERY && tcb->flags & TF_SACK)

@@ -151,6 +151,8 @@ static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t le
 	eng->stats.TcpOutSegs++;
 	if (flags & TH_RST)
 		eng->stats.TcpOutRsts++;
+	if (len > 0)
+		ts_tcp_rack_sent(tcb, seq, len, now);
 	if (flags & TH_ACK) {
 		tcb->flags &= ~(TF_ACKNOW | TF_DELACK);
 		ts_tcp_timer_stop(tcb, TCPT_DELACK);

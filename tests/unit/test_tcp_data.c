@@ -740,6 +740,49 @@ static void test_established_tail_loss_probe(void **state)
 	seg_flush(h);
 }
 
+/* RACK (RFC 8985, Linux tcp_recovery = 1): a lost retransmission is
+ * found when data sent after it is SACKed, and sent again — no RTO. */
+static void test_established_rack_repairs_lost_retransmission(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448;
+	uint32_t b = h->iss + 1;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS | TS_TCPO_SACK, .nsack = 1};
+	int seg2 = 0;
+
+	h->eng.sysctl.tcp_early_retrans[0] = 0;
+	fill_big();
+	o.ts_val = h->peer_tsval + 1;
+	ts_tcp_send(t, big, 12 * m, h->now);
+	seg_flush(h); /* ten segments: IW */
+	th_advance(h, 5 * MS);
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 1024, NULL, NULL, 0);
+	seg_flush(h); /* segments 11 and 12, sent at +5 ms */
+	/* Segments 3-10 arrived, 2 did not: RACK finds it lost at once. */
+	o.sack[0] = (struct ts_sack_block){b + 2 * m, b + 10 * m};
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 1024, &o, NULL, 0);
+	while (seg_pop(h))
+		seg2 += h->last.th.seq == b + m && h->last.len == m;
+	assert_int_equal(seg2, 1);
+	assert_true(t->flags & TF_IN_RECOVERY);
+	/* The retransmission is lost too; 11-12 (sent after it... at the same
+	 * time) arrive 5 ms later: it is lost again, resent at once. */
+	th_advance(h, 5 * MS);
+	o.sack[0] = (struct ts_sack_block){b + 2 * m, b + 12 * m};
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 1024, &o, NULL, 0);
+	while (seg_pop(h))
+		seg2 += h->last.th.seq == b + m && h->last.len == m;
+	assert_int_equal(seg2, 2);
+	assert_int_equal(h->eng.stats.TcpExtTCPTimeouts, 0);
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + 12 * m, 1024, &o, NULL, 0);
+	assert_int_equal(t->snd_una, b + 12 * m);
+	assert_false(t->flags & TF_IN_RECOVERY);
+	seg_flush(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 /* RFC 7323 5.3: PAWS drops a segment whose timestamp is older than
  * ts_recent, and ACKs it. */
 static void test_established_paws_rejects_old_timestamp(void **state)
@@ -1023,6 +1066,8 @@ int main(void)
 		TO(test_window_scaling_large_buffer),
 		TO(test_listen_synack_with_timestamps_like_linux),
 		TO(test_established_tail_loss_probe),
+		TO(test_established_rack_repairs_lost_retransmission),
+		TOW(test_established_rack_repairs_lost_retransmission),
 		TOW(test_established_tail_loss_probe),
 		TO(test_established_rto_go_back_n_skips_sacked),
 		TOW(test_established_rto_go_back_n_skips_sacked),
