@@ -298,12 +298,16 @@ int cli_info(int argc, char **argv)
 	struct cli_target t = {0};
 	struct ts_ctl_hello_rep h;
 	char a[16], g[16], m[18];
-	int r;
+	int r, json = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (cli_target_opt(&t, argc, argv, &i))
 			continue;
-		fprintf(stderr, "usage: tapsock info [--lab NAME | --sock PATH]\n");
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			json = 1;
+			continue;
+		}
+		fprintf(stderr, "usage: tapsock info [--lab NAME | --sock PATH] [--json]\n");
 		return 2;
 	}
 	cli_target_resolve(&t);
@@ -322,6 +326,20 @@ int cli_info(int argc, char **argv)
 	cli_ip_str(h.addr, a);
 	cli_ip_str(h.gw, g);
 	cli_mac_str(h.mac, m);
+	if (json) {
+		printf("{\"address\": \"%s\", \"prefix_len\": %u, \"gateway\": ", a,
+		       (unsigned)h.prefix_len);
+		if (h.gw)
+			printf("\"%s\"", g);
+		else
+			printf("null");
+		printf(", \"mac\": \"%s\", \"mtu\": %u, \"device\": ", m, (unsigned)h.mtu);
+		json_str(h.ifname);
+		printf(", \"pid\": %u, \"socket\": ", (unsigned)h.daemon_pid);
+		json_str(t.sock);
+		printf(", \"protocol\": %d}\n", TS_CTL_VERSION);
+		return 0;
+	}
 	printf("address  %s/%u\n", a, (unsigned)h.prefix_len);
 	printf("gateway  %s\n", h.gw ? g : "none");
 	printf("mac      %s\n", m);

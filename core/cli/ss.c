@@ -25,7 +25,7 @@ static uint8_t buf[TS_CTL_MAX_MSG];
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tapsock ss [--lab NAME | --sock PATH] [-t] [-u] [-l] [-a] [-n] [-p] [-i] [-o]\n"
+		"usage: tapsock ss [--lab NAME | --sock PATH] [-t] [-u] [-l] [-a] [-n] [-p] [-i] [-o] [-s]\n"
 		"                  [-e] [-H] [--json] [state STATE]... [FILTER]\n"
 		"  The engine's sockets, as ss(8).  Default: connections that are not\n"
 		"  listening, TIME-WAIT or SYN-RECV; -l listening (and unconnected UDP);\n"
@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"  closed close-wait last-ack listening closing, or all connected\n"
 		"  synchronized bucket big.  FILTER: ss's expressions on ports and\n"
 		"  addresses: sport = :80, dport != :22, src 198.18.0.2[:PORT], dst NET/LEN,\n"
-		"  with and, or, not and parentheses.  -e adds the socket's inode.\n");
+		"  with and, or, not and parentheses.  -e adds the socket's inode.\n"
+		"  -s prints the totals instead (like ss -s).\n");
 }
 
 /* --- owners: /proc/PID/fd links "socket:[INO]" -------------------------- */
@@ -279,6 +280,40 @@ static size_t fetch(int fd, const struct cli_target *t, struct ts_ss_sock **out)
 
 /* --- the command ---------------------------------------------------------- */
 
+/* ss -s: the totals of /proc/net/sockstat, as ss prints them (every
+ * socket, whatever the filters; the engine has no IPv6, RAW or FRAG). */
+static void summary(const struct ts_ss_sock *socks, size_t n, int json)
+{
+	unsigned tcp = 0, udp = 0, estab = 0, closed = 0, orphan = 0, tw = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (socks[i].proto == 17) {
+			udp++;
+			continue;
+		}
+		tcp++;
+		estab += socks[i].state == TCPS_ESTABLISHED;
+		closed += socks[i].state == TCPS_CLOSED;
+		orphan += socks[i].orphan && socks[i].state != TCPS_TIME_WAIT;
+		tw += socks[i].state == TCPS_TIME_WAIT;
+	}
+	if (json) {
+		printf("{\"total\": %u, \"tcp\": {\"total\": %u, \"estab\": %u, \"closed\": %u, "
+		       "\"orphaned\": %u, \"timewait\": %u}, \"udp\": {\"total\": %u}}\n",
+		       tcp + udp, tcp, estab, closed, orphan, tw, udp);
+		return;
+	}
+	printf("Total: %u\n", tcp + udp);
+	printf("TCP:   %u (estab %u, closed %u, orphaned %u, timewait %u)\n\n", tcp, estab, closed,
+	       orphan, tw);
+	printf("%-10s%-10s%-10s%-10s\n", "Transport", "Total", "IP", "IPv6");
+	printf("%-10s%-10u%-10u%-10u\n", "RAW", 0u, 0u, 0u);
+	printf("%-10s%-10u%-10u%-10u\n", "UDP", udp, udp, 0u);
+	printf("%-10s%-10u%-10u%-10u\n", "TCP", tcp, tcp, 0u);
+	printf("%-10s%-10u%-10u%-10u\n", "INET", tcp + udp, tcp + udp, 0u);
+	printf("%-10s%-10u%-10u%-10u\n", "FRAG", 0u, 0u, 0u);
+}
+
 static int single_state(uint32_t mask)
 {
 	return mask != 0 && (mask & (mask - 1)) == 0;
@@ -292,7 +327,7 @@ int cli_ss(int argc, char **argv)
 	struct ts_ss_sock *socks = NULL;
 	uint32_t states = 0, user_states = 0;
 	int listening = 0, all = 0, procs = 0, info = 0, timers = 0, json = 0, header = 1;
-	int ext = 0, nwords = 0;
+	int ext = 0, nwords = 0, sum = 0;
 	char **words = calloc((size_t)argc + 1, sizeof(char *)), err[160];
 	struct ts_ss_expr *expr = NULL;
 	int w_state = 5, w_local = 17, w_peer = 17, first = 1, netid_col, state_col, fd;
@@ -331,6 +366,7 @@ int cli_ss(int argc, char **argv)
 				case 'i': info = 1; break;
 				case 'o': timers = 1; break;
 				case 'e': ext = 1; break;
+				case 's': sum = 1; break;
 				case 'H': header = 0; break;
 				default:
 					cli_err("ss: unknown option -%c", *c);
@@ -361,6 +397,13 @@ int cli_ss(int argc, char **argv)
 	fd = cli_connect(&t);
 	n = fetch(fd, &t, &socks);
 	close(fd);
+	if (sum) {
+		summary(socks, n, json);
+		ts_ss_expr_free(expr);
+		free(words);
+		free(socks);
+		return 0;
+	}
 	if (procs || json)
 		scan_proc(socks, n, &h);
 

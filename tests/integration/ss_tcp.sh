@@ -84,6 +84,7 @@ wait_until 10 tw || fail "no TIME-WAIT after the active close: $(ts ss --lab "$L
 line=$(tw)
 echo "$line"
 grep -Eq 'timer:\(timewait,[0-9]+sec,0\)' <<<"$line" || fail "timewait timer format: $line"
+grep -Eq 'timewait [1-9]' <<<"$(ts ss --lab "$LAB" -s)" || fail "ss -s counts no TIME-WAIT: $(ts ss --lab "$LAB" -s)"
 twms() {
 	ts ss --lab "$LAB" -ta --json | python3 -c '
 import json, sys

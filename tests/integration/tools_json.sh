@@ -52,6 +52,14 @@ assert_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ne
 	30 "the stored value"
 assert_eq "$(ts sysctl --lab "$LAB" -n tcp_fin_timeout)" 30 "read back as text"
 
+# info, and ss -s.
+ts info --lab "$LAB" --json >"$TMPD/info.json" || fail "info --json"
+parses "$TMPD/info.json" "info"
+assert_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$TMPD/info.json")" \
+	"$ENGINE_IP" "engine address in info --json"
+ts ss --lab "$LAB" -s --json >"$TMPD/sum.json" || fail "ss -s --json"
+parses "$TMPD/sum.json" "ss -s"
+
 # fault list.
 ts fault --lab "$LAB" add drop dir in proto udp port 9 >/dev/null || fail "fault add"
 ts fault --lab "$LAB" list --json >"$TMPD/fault.json" || fail "fault list --json"
