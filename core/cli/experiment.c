@@ -129,9 +129,9 @@ static int list(const char *dir)
 		printf("  %-20s %s\n", name, summary);
 		free(names[i]);
 	}
-	printf("Options: --check (verdict only, exit status 0/1/77), --pcap DIR (keep the\n"
-	       "capture, trace and pictures), --svg / --png (draw the exchange),\n"
-	       "--lab-keep (leave the lab up).\n");
+	printf("Options: --check (for tests; exit status 0: the verdict holds, 1: it does\n"
+	       "not, 77: skipped), --pcap DIR (keep the capture, trace and pictures),\n"
+	       "--svg / --png (draw the exchange), --lab-keep (leave the lab up).\n");
 	return 0;
 }
 
