@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sysctl.h"
 
 static uint8_t buf[TS_CTL_MAX_MSG];
 
@@ -187,6 +188,37 @@ static int sysctl_get(int fd, const struct cli_target *t, const char *key, int v
 	return 0;
 }
 
+/* What a tunable takes, from the engine's own table (sysctl.h): "an
+ * integer from 1 to 127", "3 integers ...", "one of: reno cubic". */
+static void sysctl_expects(const char *key, char *out, size_t len)
+{
+	static const struct {
+		int n;
+		long long lo, hi;
+		const char *const *names;
+	} tab[] = {
+#define TS_SYSCTL_RANGE(field, k, n, d0, d1, d2, lo, hi, names) {n, lo, hi, names},
+		TS_SYSCTLS(TS_SYSCTL_RANGE)
+#undef TS_SYSCTL_RANGE
+	};
+	int i = ts_sysctl_find(key);
+
+	out[0] = '\0';
+	if (i < 0 || (size_t)i >= sizeof(tab) / sizeof(tab[0]))
+		return;
+	if (tab[i].names != NULL) {
+		size_t used = (size_t)snprintf(out, len, "one of:");
+
+		for (int k = 0; tab[i].names[k] != NULL && used < len; k++)
+			used += (size_t)snprintf(out + used, len - used, " %s", tab[i].names[k]);
+		return;
+	}
+	if (tab[i].n == 1)
+		snprintf(out, len, "an integer from %lld to %lld", tab[i].lo, tab[i].hi);
+	else
+		snprintf(out, len, "%d integers from %lld to %lld", tab[i].n, tab[i].lo, tab[i].hi);
+}
+
 static int sysctl_set(int fd, const struct cli_target *t, const char *kv, int values_only)
 {
 	uint8_t body[2 * TS_CTL_MAX_STR + 8];
@@ -228,7 +260,13 @@ static int sysctl_set(int fd, const struct cli_target *t, const char *kv, int va
 		return 1;
 	}
 	if (res == -EINVAL) {
-		cli_err("sysctl: invalid value '%s' for %s", val, key);
+		char want[160];
+
+		sysctl_expects(key, want, sizeof(want));
+		if (want[0])
+			cli_err("sysctl: invalid value '%s' for %s: expected %s", val, key, want);
+		else
+			cli_err("sysctl: invalid value '%s' for %s", val, key);
 		return 1;
 	}
 	if (res < 0) {
