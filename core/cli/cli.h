@@ -73,6 +73,9 @@ int cli_netns_exists(const char *lab);
 /* Subcommands. */
 int cli_lab(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+/* demo_tcp.c: the demo's TCP step (nc and curl through the shim, then
+ * `tapsock ss`) in lab name, self = this tapsock.  0 if both worked. */
+int cli_demo_tcp(const char *name, const char *self);
 int cli_stat(int argc, char **argv);
 int cli_sysctl(int argc, char **argv);
 int cli_info(int argc, char **argv);

@@ -593,7 +593,7 @@ int cli_demo(int argc, char **argv)
 	char self[PATH_MAX];
 	struct ts_ctl_hello_rep hello;
 	ssize_t sl;
-	int rc, st, udp_ok = 0;
+	int rc, st, udp_ok = 0, tcp_ok = 0;
 
 	need_root("tapsock demo");
 	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
@@ -616,7 +616,7 @@ int cli_demo(int argc, char **argv)
 	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl > 0) {
 		char *stat[] = {self, "stat", "--lab", name, "Ip*", "Icmp*", "TsExtArp*", "Udp*",
-				NULL};
+				"Tcp*", NULL};
 
 		self[sl] = '\0';
 		/* UDP: unmodified nc through the shim to a kernel-side nc,
@@ -625,7 +625,10 @@ int cli_demo(int argc, char **argv)
 		       TS_LAB_KERNEL_ADDR, DEMO_UDP_PORT, DEMO_UDP_PORT);
 		fflush(stdout);
 		udp_ok = demo_udp(name, self) == 0;
-		printf("\n== engine counters: tapsock stat --lab %s Ip* Icmp* TsExtArp* Udp*\n",
+		/* TCP: nc and curl through the shim, then `tapsock ss`. */
+		tcp_ok = cli_demo_tcp(name, self) == 0;
+		printf("\n== engine counters: tapsock stat --lab %s Ip* Icmp* TsExtArp* Udp* "
+		       "Tcp*\n",
 		       name);
 		fflush(stdout);
 		cli_run(stat, 0);
@@ -636,5 +639,5 @@ int cli_demo(int argc, char **argv)
 		cli_err("demo: ping did not get its replies (exit %d)", rc);
 	if (!udp_ok)
 		cli_err("demo: the UDP line did not arrive");
-	return rc != 0 || !udp_ok || st != 0;
+	return rc != 0 || !udp_ok || !tcp_ok || st != 0;
 }

@@ -36,6 +36,7 @@
 
 #include "chan.h"
 #include "ctl.h"
+#include "ctl_ss.h"
 #include "sockd.h"
 #include "tcp.h"
 
@@ -1065,8 +1066,21 @@ static int op_query(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_r
 	return ts_ctl_sock_rep_encode(&rep->body, &out);
 }
 
+/* `tapsock ss` (ctl_ss.c): the channel of tcb, for -p and Recv-Q. */
+static int tchan_ss(const struct ts_tcb *t, struct ts_ss_chan *o)
+{
+	const struct tchan *c = t->user;
+
+	if (c == NULL || c->closing)
+		return -ENOENT;
+	o->ino = (uint64_t)c->ino;
+	o->acc_rec = c->listening ? TS_TCP_ACC_LEN : 0;
+	return 0;
+}
+
 void ts_ctl_tcp_register(void)
 {
+	ts_ss_tcp_chan = tchan_ss;
 	ts_ctl_register(TS_CTL_OP_TCP_SOCKET, op_socket);
 	ts_ctl_register(TS_CTL_OP_TCP_BIND, op_bind);
 	ts_ctl_register(TS_CTL_OP_TCP_LISTEN, op_listen);
