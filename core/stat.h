@@ -153,9 +153,18 @@
 	X(TsExtCaptureDrops)       /* frames a slow `tapsock capture` missed */ \
 	X(TsExtTraceLost)          /* events a slow `tapsock trace` missed */
 
+/* TCP data channels in tapsockd (core/daemon/chan_tcp.c): bytes no
+ * program could take, and accepted connections no program got. */
+#define TS_STATS_TCPCHAN(X)                                                   \
+	X(TsExtTcpChanRxDiscard)   /* received after the program shut down \
+				    * reading or went away: bytes */     \
+	X(TsExtTcpChanTxDiscard)   /* written after the connection failed */ \
+	X(TsExtTcpChanAcceptFail)  /* accepted, but no channel or program */
+
 #define TS_STATS(X)                                                           \
 	TS_STATS_LINK(X) TS_STATS_ARP(X) TS_STATS_IP(X) TS_STATS_ICMP(X)      \
-	TS_STATS_UDP(X) TS_STATS_TCP(X) TS_STATS_TCPEXT(X) TS_STATS_FAULT(X)
+	TS_STATS_UDP(X) TS_STATS_TCP(X) TS_STATS_TCPEXT(X) TS_STATS_FAULT(X)  \
+	TS_STATS_TCPCHAN(X)
 
 struct ts_stats {
 #define TS_STAT_FIELD(name) uint64_t name;

@@ -279,14 +279,17 @@ static void pump_rx(struct tchan *c)
 		mh.msg_iovlen = (size_t)ts_ringbuf_iov_data(&t->rcv, 0, len, iov);
 		if (c->b_shut_wr || c->dead) {
 			n = (ssize_t)len;	/* nobody can read it: dropped */
+			c->d->eng.stats.TsExtTcpChanRxDiscard += len;
 		} else {
 			n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
 				break;
-			if (n < 0)
+			if (n < 0) {
 				n = (ssize_t)len;	/* A shut down reading, or gone */
+				c->d->eng.stats.TsExtTcpChanRxDiscard += len;
+			}
 		}
 		ts_tcp_recv(t, NULL, (size_t)n, now);
 	}
@@ -358,6 +361,8 @@ static int pump_tx(struct tchan *c)
 		}
 		if (!c->dead)
 			ts_tcp_send(t, tx_buf, (size_t)n, now);
+		else
+			c->d->eng.stats.TsExtTcpChanTxDiscard += (uint64_t)n;
 	}
 	return 0;
 }
@@ -441,8 +446,10 @@ static void pump_accept(struct tchan *l)
 		p->pend_next = NULL;
 		close(p->pend_afd);
 		p->pend_afd = -1;
-		if (n < 0)
+		if (n < 0) {
+			l->d->eng.stats.TsExtTcpChanAcceptFail++;
 			tchan_close(p);	/* the listener's program is gone */
+		}
 	}
 	tchan_update(l);
 }
@@ -465,6 +472,7 @@ static void on_accept(struct ts_tcb *lt, void *user)
 			break;
 		c = tchan_new(l->d, &afd);
 		if (c == NULL) {
+			l->d->eng.stats.TsExtTcpChanAcceptFail++;
 			ts_tcp_abort(t, ts_daemon_now());
 			continue;
 		}
