@@ -24,20 +24,7 @@ struct ts_ss_chan {
  * their Recv-Q counts only the engine's receive ring.  With it, ctl_ss.c
  * asks unix_diag for A's receive queue (what the program has not read):
  * bytes for a connection, bytes / acc_rec connections for a listener,
- * added to Recv-Q as Linux counts them.  A sketch for chan_tcp.c:
- *
- *   static int tchan_ss(const struct ts_tcb *t, struct ts_ss_chan *o)
- *   {
- *           const struct tchan *c = t->user;
- *
- *           if (c == NULL || c->closing)
- *                   return -ENOENT;
- *           o->ino = (uint64_t)c->ino;
- *           o->acc_rec = c->listening ? TS_TCP_ACC_LEN : 0;
- *           return 0;
- *   }
- *   ... in ts_ctl_tcp_register(): ts_ss_tcp_chan = tchan_ss;
- */
+ * added to Recv-Q as Linux counts them.  chan_tcp.c sets it (tchan_ss). */
 extern int (*ts_ss_tcp_chan)(const struct ts_tcb *tcb, struct ts_ss_chan *out);
 
 void ts_ctl_ss_register(void);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # tapsock ss on TCP through the shim, as ss(8) shows the kernel's:
-#   LISTEN with Recv-Q = connections not accepted, Send-Q = backlog;
-#   ESTAB with -i internals (cwnd, rtt, mss, bytes_acked) and -o;
+#   LISTEN with Recv-Q = connections not accepted, Send-Q = backlog, and
+#   -p naming the program, its pid and fd (listener and client);
+#   ESTAB with Recv-Q = bytes the program has not read, -i internals
+#   (cwnd, rtt, mss, bytes_acked, bytes_received) and -o;
 #   TIME-WAIT after an active close, its timer falling between two samples;
 #   SYN-SENT with timer:(on,...) while a connect waits, and
 #   sysctl -w net.ipv4.tcp_syn_retries=1 making that connect give up after
@@ -26,14 +28,8 @@ read -r st rq sq _ <<<"$line"
 assert_eq "$st" LISTEN "listener state"
 assert_eq "$rq" 0 "listener Recv-Q before any connection"
 assert_eq "$sq" 7 "listener Send-Q is the backlog"
-# TCP owners and channel queues need the TCP layer's ts_ss_tcp_chan
-# (core/daemon/ctl_ss.h); until chan_tcp.c sets it these checks cannot run.
-owners=0
-case "$line" in *users:*) owners=1 ;; esac
-[ "$owners" = 1 ] || echo "NOTE: $TEST_NAME: TCP owners not reported (ts_ss_tcp_chan unset): -p and listener Recv-Q checks skipped"
-if [ "$owners" = 1 ]; then
-	assert_contains "$line" "users:((\"python3\",pid=$pypid,fd=$lfd))" "listener owner"
-fi
+# The owner, found in /proc by the inode chan_tcp.c reports (ts_ss_tcp_chan).
+assert_contains "$line" "users:((\"python3\",pid=$pypid,fd=$lfd))" "listener owner"
 # The kernel side connects; nobody accepts: Recv-Q counts it.
 kside timeout 10 python3 -c '
 import socket, sys, time
@@ -42,20 +38,20 @@ time.sleep(3)' "$ENGINE_IP" &
 kpid=$!
 lrq() { ts ss --lab "$LAB" -tln | awk '$4 == "0.0.0.0:8000" { print $2 }'; }
 lrq_is1() { [ "$(lrq)" = 1 ]; }
-if [ "$owners" = 1 ]; then
-	wait_until 5 lrq_is1 || fail "listener Recv-Q after one unaccepted connection: '$(lrq)'"
-fi
+wait_until 5 lrq_is1 || fail "listener Recv-Q after one unaccepted connection: '$(lrq)'"
 wait "$kpid"
 touch "$TMPD/lstop"
 wait "$lpid" || fail "listener exited badly: $(cat "$TMPD/l.out")"
 
 # --- ESTAB with -i, then TIME-WAIT after the active close ------------------
-kside timeout 30 nc -l "$KERNEL_IP" 7000 >"$TMPD/k.out" &
+# The kernel side sends 3000 bytes the client leaves unread until told.
+head -c 3000 /dev/zero | tr '\0' y >"$TMPD/k.in"
+kside timeout 30 nc -l "$KERNEL_IP" 7000 <"$TMPD/k.in" >"$TMPD/k.out" &
 npid=$!
 klisten() { kside ss -Htln 'sport = :7000' | grep -q LISTEN; }
 wait_until 10 klisten || fail "kernel nc did not listen"
 ts run --lab "$LAB" -- timeout 40 python3 "$D/tcp_client.py" "$KERNEL_IP" 7000 5000 \
-	"$TMPD/cready" "$TMPD/cstop" >"$TMPD/c.out" 2>&1 &
+	"$TMPD/cready" "$TMPD/cstop" 3000 >"$TMPD/c.out" 2>&1 &
 cpid=$!
 wait_until 15 test -e "$TMPD/cready" || fail "client did not connect: $(cat "$TMPD/c.out")"
 read -r pid cport cfd <"$TMPD/cready"
@@ -66,14 +62,16 @@ echo "$out"
 line=$(grep -A1 "^ESTAB .* $ENGINE_IP:$cport  *$KERNEL_IP:7000" <<<"$out") ||
 	fail "no ESTAB $ENGINE_IP:$cport -> $KERNEL_IP:7000: $out"
 info=$(tail -n1 <<<"$line")
-for f in cubic rto: rtt: mss: cwnd: bytes_acked:5001; do
+for f in cubic rto: rtt: mss: cwnd: bytes_acked:5001 bytes_received:3000; do
 	assert_contains "$info" "$f" "-i internals"
 done
-if [ "$owners" = 1 ]; then
-	assert_contains "$(ts ss --lab "$LAB" -tnp)" "users:((\"python3\",pid=$pid,fd=$cfd))" \
-		"client owner"
-fi
+assert_contains "$(ts ss --lab "$LAB" -tnp)" "users:((\"python3\",pid=$pid,fd=$cfd))" \
+	"client owner"
 [ "${info:0:1}" = "$(printf '\t')" ] || fail "-i line does not start with a tab: '$info'"
+# Recv-Q: every byte the program has not read (engine ring + its channel).
+crq() { ts ss --lab "$LAB" -tn | awk -v l="$ENGINE_IP:$cport" '$4 == l { print $2 }'; }
+crq_full() { [ "$(crq)" = 3000 ]; }
+wait_until 10 crq_full || fail "client Recv-Q with 3000 unread bytes: '$(crq)'"
 
 touch "$TMPD/cstop"
 wait "$cpid" || fail "client exited badly: $(cat "$TMPD/c.out")"
