@@ -70,6 +70,7 @@ struct fz {
 	struct ts_tcb *listener;
 	struct ts_tcb *conn[2];		/* 0: active open, 1: accepted */
 	struct ts_tcb *acc[F_MAX_ACC];	/* more accepted connections */
+	struct ts_tcb *self;		/* a connection to our own listener */
 	int nacc;
 	int setup;			/* still building the fixed state */
 };
@@ -341,6 +342,8 @@ static void fz_teardown(struct fz *z)
 			ts_tcp_close(z->conn[i], z->now);
 	for (int i = 0; i < z->nacc; i++)
 		ts_tcp_close(z->acc[i], z->now);
+	if (z->self != NULL)
+		ts_tcp_close(z->self, z->now);
 	if (z->listener != NULL)
 		ts_tcp_close(z->listener, z->now);
 	if (z->us != NULL)
@@ -510,6 +513,54 @@ static void rec_arp(struct fz *z, const uint8_t *p, size_t n)
 	input(z, eth_frame(b[6] & 1 ? bcast_mac : eng_mac, TS_ETH_P_ARP, a, sizeof(a)));
 }
 
+/* Through the in-engine loopback: UDP to our own socket (127.0.0.1 or
+ * the engine's address), a TCP connection to our own listener, data on
+ * it, its close. */
+static void rec_loop(struct fz *z, const uint8_t *p, size_t n)
+{
+	static const uint8_t msg[512];
+	uint8_t b[2] = {0};
+
+	memcpy(b, p, n < sizeof(b) ? n : sizeof(b));
+	switch (b[0] & 3) {
+	case 0:
+	case 1:
+		ts_udp_sendto(&z->eng, z->us, 1, b[0] & 1 ? F_LOCAL : TS_IP4(127, 0, 0, 1), 7, msg,
+			      (size_t)b[1] * 2, z->now);
+		break;
+	case 2:
+		if (z->self == NULL) {
+			z->self = ts_tcp_socket(&z->eng, NULL, NULL);
+			if (z->self != NULL)
+				ts_tcp_connect(z->self, b[1] & 1 ? F_LOCAL : TS_IP4(127, 0, 0, 1),
+					       80, z->now);
+		} else {
+			ts_tcp_send(z->self, msg, (size_t)b[1] * 2, z->now);
+		}
+		break;
+	default:
+		if (z->self != NULL)
+			ts_tcp_close(z->self, z->now);
+		z->self = NULL;
+		break;
+	}
+	run(z);
+}
+
+/* Invariants of a connection that no segment may break (RFC 9293 3.3.1:
+ * SND.UNA <= SND.NXT <= the highest sequence sent). */
+static void tcb_check(const struct ts_tcb *t)
+{
+	if (t == NULL || t->state == TCPS_CLOSED || t->state == TCPS_LISTEN)
+		return;
+	if (!SEQ_LEQ(t->snd_una, t->snd_max) || !SEQ_LEQ(t->snd_nxt, t->snd_max) ||
+	    !SEQ_LEQ(t->snd_una, t->snd_nxt))
+		abort();
+	if (ts_ringbuf_len(&t->snd) > ts_ringbuf_size(&t->snd) ||
+	    ts_ringbuf_len(&t->rcv) > ts_ringbuf_size(&t->rcv))
+		abort();
+}
+
 /* What a program would do with its sockets. */
 static void rec_user(struct fz *z, const uint8_t *p, size_t n)
 {
@@ -641,9 +692,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rec_arp(&z, p, n);
 			break;
 		default:
+			/* Time only; op & 8: something through the loopback. */
+			if (op & 8)
+				rec_loop(&z, p, n);
 			break;
 		}
 		run(&z);
+		tcb_check(z.conn[0]);
+		tcb_check(z.conn[1]);
+		tcb_check(z.self);
+		for (int i = 0; i < z.nacc; i++)
+			tcb_check(z.acc[i]);
 	}
 	fz_teardown(&z);
 	/* A packet or a TCB the engine still holds is a leak. */

@@ -131,6 +131,10 @@ def frames():
     q = bytes([0, 3, 4, 0, 0, 2, 0x40, 0])  # conn 0, frag needed, MTU 576
     c["icmp_err_tcp"] = b"\0" + user(0, 255, 8) + rec(4 | 8, 0, q) + rec(4 | 8, 0, bytes([1, 3, 1, 0, 0, 0, 0, 0]))
     c["tcp_raw_frame"] = b"\0" + rec(0, 0, eth(ip(6, tcp(5555, 80, 0x10000001, 0, ACK, data=b"raw"))))
+    # Through the in-engine loopback: UDP to ourselves, TCP to our listener.
+    c["loopback"] = (b"\0" + rec(7 | 8, 0, bytes([0, 10])) + rec(7 | 8, 0, bytes([1, 20])) + user(7)
+                     + rec(7 | 8, 0, bytes([2, 0])) + rec(7 | 8, 4, bytes([2, 50])) + rec(7 | 8, 5, bytes([3]))
+                     + rec(7, 12) + rec(7 | 8, 0, bytes([2, 1])) + rec(7, 14))
     # Setup variants: fault rules, trace, syncookies, no timestamps/SACK.
     for v in (4, 5, 6, 7, 8, 0x10 | 0x20, 0x40):
         c["variant_%02x" % v] = (bytes([v]) + rel_tcp(0, 0, 0, PSH | ACK, data=b"abc") + user(0, 20, 20)
@@ -212,6 +216,63 @@ def tcp_scripts():
     return c
 
 
+CTLD_OPS = [1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 22, 32, 33, 34, 35, 36, 37, 38, 39,
+            48, 49, 50, 51, 52, 53, 54, 55, 7, 99]
+
+
+def crec(kind, fd, body=b""):
+    return struct.pack("<BBH", kind, fd, len(body)) + body
+
+
+def creq(op, body=b"", fd=0):
+    """A request record of fuzz_ctld: op by its index in the harness's table."""
+    return crec(0, fd, bytes([CTLD_OPS.index(op)]) + body)
+
+
+def chan_dgram(port, addr, data, flags=1):
+    return bytes([1, flags]) + struct.pack("!H", port) + addr + b"\0" * 12 + data
+
+
+def ctld():
+    c = {}
+    SELF = 0xC6120002
+    LO = 0x7F000001
+    c["hello_stat_sysctl"] = (creq(1, s("fuzz") + struct.pack("<I", 1)) + creq(2) + creq(3)
+                              + creq(4, s("")) + creq(5, s("tcp_syn_retries") + s("2"))
+                              + creq(4, s("net.ipv4.tcp_syn_retries")))
+    c["fault_capture_trace"] = (creq(16, s("drop dir out proto udp every 2")) + creq(17) + creq(18, struct.pack("<I", 1))
+                                + creq(19) + creq(20, s("udp") + bytes([1]) + struct.pack("<I", 200))
+                                + creq(22, s("state drop")) + crec(3, 0))
+    udp_sock = sock_req(2, 0, 0, 0, 0, 0, 0, 0)
+    c["udp_socket_bind_send"] = (creq(32, udp_sock) + creq(33, sock_req(2, 0, 0, 0, 7, 0, 0, 0), fd=1)
+                                 + creq(35, sock_req(2, 0, 0, 0, 0, 0, 0, 0), fd=1)
+                                 + crec(1, 0, chan_dgram(7, bytes([127, 0, 0, 1]), b"to myself"))
+                                 + crec(3, 0) + crec(1, 0, b"")
+                                 + creq(34, sock_req(2, 0, 0, LO, 7, 0, 0, 0), fd=1)
+                                 + crec(1, 0, chan_dgram(0, b"\0" * 4, b"connected", flags=0))
+                                 + creq(36, sock_req(2, 0, 0, 0, 0, 1, 8, 4, struct.pack("<i", 4096)), fd=1)
+                                 + creq(37, sock_req(2, 0, 0, 0, 0, 1, 8, 4), fd=1)
+                                 + creq(38, udp_sock, fd=1) + creq(39, udp_sock, fd=1)
+                                 + crec(2, 0) + crec(3, 0))
+    tcp_sock = sock_req(1, 0, 0, 0, 0, 0, 0, 0)
+    c["tcp_listen_connect"] = (creq(48, tcp_sock) + creq(49, sock_req(1, 0, 0, 0, 80, 0, 0, 0), fd=1)
+                               + creq(50, sock_req(1, 0, 0, 0, 0, 0, 0, 16), fd=1)
+                               + creq(48, tcp_sock) + creq(51, sock_req(1, 0, 0, SELF, 80, 0, 0, 0), fd=2)
+                               + crec(3, 0) + crec(1, 0, b"") + crec(1, 1, b"GET / HTTP/1.0\r\n\r\n")
+                               + crec(1, 2, b"reply") + crec(3, 0) + creq(52, sock_req(1, 0, 1, 0, 0, 0, 0, 0), fd=2)
+                               + creq(55, tcp_sock, fd=2) + creq(54, sock_req(1, 0, 0, 0, 0, 1, 4, 4), fd=2)
+                               + creq(53, sock_req(1, 0, 0, 0, 0, 6, 1, 4, struct.pack("<i", 1)), fd=2)
+                               + crec(2, 1) + crec(3, 0) + crec(2, 2) + crec(2, 0))
+    c["tcp_connect_filler"] = (creq(48, tcp_sock) + crec(1, 0, b"\0" * 6)
+                               + creq(51, sock_req(1, 0, 0, LO, 9, 0, 0, 6), fd=1) + crec(3, 0) + crec(3, 0))
+    c["wrong_fds"] = (creq(33, udp_sock) + creq(33, udp_sock, fd=9) + creq(33, udp_sock, fd=10)
+                      + creq(49, tcp_sock, fd=11) + creq(32, udp_sock) + creq(50, tcp_sock, fd=1)
+                      + creq(51, tcp_sock, fd=1) + creq(99) + creq(7))
+    c["raw_messages"] = (crec(4, 0, ctl_msg(1, s("x") + struct.pack("<I", 0), version=9))
+                         + crec(4, 0, b"TSCK") + crec(4, 0, ctl_msg(2, b"extra")) + creq(1))
+    return c
+
+
 def write(name, corpus):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -224,3 +285,4 @@ if __name__ == "__main__":
     write("frames", frames())
     write("ctl", ctl())
     write("tcp", tcp_scripts())
+    write("ctld", ctld())

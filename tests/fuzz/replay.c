@@ -22,8 +22,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* replay_ctld links tapsockd.c with -Dmain=ts_tapsockd_main: this main
+ * stays main. */
+#undef main
+
 #ifndef FUZZ_CORPUS
 #define FUZZ_CORPUS "."
+#endif
+#ifndef FUZZ_N
+#define FUZZ_N 3000			/* mutations when not told */
 #endif
 #define REPLAY_MAX (64 * 1024)
 #define MAX_FILES 512
@@ -196,7 +203,7 @@ int main(int argc, char **argv)
 	static struct input all[MAX_FILES];
 	const char *dir = argc > 1 ? argv[1] : FUZZ_CORPUS;
 	const char *env = getenv("FUZZ_REPLAY_N");
-	long nmut = argc > 2 ? atol(argv[2]) : env != NULL ? atol(env) : 3000;
+	long nmut = argc > 2 ? atol(argv[2]) : env != NULL ? atol(env) : FUZZ_N;
 	struct dirent **names;
 	uint8_t *buf;
 	int nall = 0, n;
