@@ -478,6 +478,43 @@ static void test_ss_time_wait_timer_counts_down(void **state)
 	th_advance(h, 42000000);
 }
 
+static void test_ss_keepalive_timer_shows_keepalive(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_ss_sock s;
+	char tm[64];
+
+	s = tcp_rec(h, TCPS_ESTABLISHED);
+	assert_int_equal(s.timer, TS_SS_TIMER_OFF);	/* idle: ss prints no timer */
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_KEEPALIVE, 1), 0);
+	th_advance(h, 1000);
+	s = tcp_rec(h, TCPS_ESTABLISHED);
+	assert_int_equal(s.timer, TS_SS_TIMER_KEEPALIVE);
+	assert_int_equal(s.timer_retrans, 0);
+	/* tcp_keepalive_time 7200 s, 1 ms later: ss truncates to "119min". */
+	ts_ss_timer_str(&s, tm, sizeof(tm));
+	assert_string_equal(tm, "timer:(keepalive,119min,0)");
+}
+
+static void test_ss_orphaned_fin_wait_2_shows_timewait_timer(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_fin_wait_2(h);
+	struct ts_ss_sock s;
+
+	assert_int_equal(ts_tcp_close(t, h->now), 0);
+	h->tcb = NULL;
+	seg_flush(h);
+	s = tcp_rec(h, TCPS_FIN_WAIT_2);
+	/* Linux keeps an orphaned FIN-WAIT-2 as a timewait socket for
+	 * tcp_fin_timeout: ss shows timer:(timewait,...). */
+	assert_int_equal(s.orphan, 1);
+	assert_int_equal(s.timer, TS_SS_TIMER_TIMEWAIT);
+	assert_true(s.timer_ms > 0 && s.timer_ms <= 60000);
+	th_advance(h, 61000000);
+}
+
 static void test_ss_listener_queues_are_accept_queue_and_backlog(void **state)
 {
 	struct th *h = *state;
@@ -568,6 +605,10 @@ int main(void)
 						th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ss_time_wait_timer_counts_down, th_setup,
 						th_teardown),
+		cmocka_unit_test_setup_teardown(test_ss_keepalive_timer_shows_keepalive, th_setup,
+						th_teardown),
+		cmocka_unit_test_setup_teardown(test_ss_orphaned_fin_wait_2_shows_timewait_timer,
+						th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ss_listener_queues_are_accept_queue_and_backlog,
 						th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ss_udp_unconnected_and_connected, th_setup,
