@@ -1,6 +1,6 @@
 #!/bin/bash
 #% order: 4
-#% summary: the server's SYN-ACK is lost: the server resends it after its initial RTO (1 s)
+#% summary: the server's SYN-ACK is lost: resent after the initial RTO (1 s), given up after tcp_synack_retries
 # A fault rule drops the first SYN-ACK.  Kernel column: the kernel is the
 # server (real 1 s timer), the client on tapsock with a long initial RTO so
 # that its own SYN retransmission does not race the kernel's timer.
@@ -41,12 +41,31 @@ if need_tcp_shim; then
 	expect "SYN-ACKs (1 lost + 1 resent)" "$(seg_count e '^ .*SYN-ACK')" 2
 	expect "the lost one is marked" "$(seg_count e 'SYN-ACK .*\(lost\)')" 1
 	expect "SYNs sent by the kernel client" "$(seg_count e 'SYN seq=0')" 1
+	say
+	say "Every SYN-ACK lost: tapsock gives up on the half-open connection after"
+	say "tcp_synack_retries=5 (Linux's default: 1+2+4+8+16+32 = 63 s, scaled 3.15 s)."
+	say "(kernel client: tcp_syn_retries=1, linear SYN timeouts off: one SYN resent at 1 s,"
+	say "which draws one more SYN-ACK; it gives up at 3 s)"
+	ksysctl net.ipv4.tcp_syn_retries=1
+	ks test -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts &&
+		ksysctl net.ipv4.tcp_syn_linear_timeouts=0
+	pair all e $PORT "--accept 1 --close eof --timeout 6" "--timeout 10 --close" \
+		"drop dir out flags syn-ack"
+	nsa=$(seg_count all '^ .*SYN-ACK')
+	say "  SYN-ACKs sent: $nsa"
+	expect_re "the client gave up" "$CLI_OUT" "connect ETIMEDOUT"
+	expect "SYN-ACKs: 1 + tcp_synack_retries, + 1 for the resent SYN" "$nsa" 7
+	wait_for 10 test "$(ess_count syn-recv $PORT)" = 0
+	expect "half-open connections left on tapsock" "$(ess_count syn-recv $PORT)" 0
 fi
 title "what happened"
 explain <<'T'
 The lost SYN-ACK left the server in SYN-RECEIVED and the client in
 SYN-SENT.  The server's retransmission timer fired first (1 s on Linux,
 50 ms = 1 s unscaled on tapsock) and the resent SYN-ACK completed the
-handshake; the client never had to resend its SYN.
+handshake; the client never had to resend its SYN.  With every SYN-ACK
+lost, the server resent it with a doubling timeout tcp_synack_retries
+times and then forgot the half-open connection; the client's connect()
+failed with ETIMEDOUT after its own SYN retries.
 T
 finish
