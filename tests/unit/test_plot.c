@@ -602,6 +602,61 @@ static void test_render_text_and_svg_show_arrows_marks_and_scale(void **state)
 	free(c);
 }
 
+/* Mutated captures and trace lines: parsed, numbered and drawn without
+ * reading out of bounds (ASan/UBSan run this too). */
+static void test_mutated_pcaps_and_traces_never_crash(void **state)
+{
+	struct cap *c = calloc(1, sizeof(*c));
+	uint8_t *m = malloc(sizeof(c->buf));
+	uint32_t rnd = 12345;
+	int built = 0;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(m);
+	cap_init(c);
+	cap_conn(c, 1000, 7, 9);
+	cap_tcp(c, 5000, A_IP, 40000, B_IP, 7000, ACK, 8, 10, 300);
+	for (int it = 0; it < 3000; it++) {
+		struct ts_plot_pkt *p;
+		struct ts_plot_flow f;
+		size_t n, len = c->len;
+		char line[200];
+		FILE *devnull;
+
+		memcpy(m, c->buf, c->len);
+		for (int k = 0; k < 1 + it % 8; k++) {
+			rnd = rnd * 1103515245u + 12345u;
+			m[TS_PCAP_HDR_LEN + (rnd >> 8) % (c->len - TS_PCAP_HDR_LEN)] ^=
+			    (uint8_t)(1u << (rnd >> 4) % 8);
+		}
+		rnd = rnd * 1103515245u + 12345u;
+		if (it % 5 == 0)
+			len = TS_PCAP_HDR_LEN + (rnd >> 8) % (c->len - TS_PCAP_HDR_LEN);
+		if (ts_plot_pcap_parse(m, len, &p, &n) < 0)
+			continue;
+		if (ts_plot_flow_build(p, n, 0, &f) == 0) {
+			snprintf(line, sizeof(line),
+				 "{\"time_us\":%u,\"kind\":\"fault\",\"msg\":\"rule 1 drop out tcp "
+				 "198.18.0.1:40000 > 198.18.0.2:7000 [%s] seq %u ack %u len %u\"}",
+				 rnd % 9000, (rnd & 1) ? "S" : "F.", rnd % 50, rnd % 20, rnd % 400);
+			assert_true(ts_plot_trace_line(&f, line) >= 0);
+			ts_plot_flow_finish(&f);
+			devnull = fopen("/dev/null", "w");
+			assert_non_null(devnull);
+			ts_plot_text(&f, devnull, 20);
+			ts_plot_svg(&f, devnull, "t", 20);
+			fclose(devnull);
+			ts_plot_flow_free(&f);
+			built++;
+		}
+		free(p);
+	}
+	assert_true(built > 100);
+	free(m);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +689,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_syn_on_established_tuple_draws_challenge_ack,
 					    live_setup, live_check),
 	    cmocka_unit_test_setup_teardown(test_rst_label_and_rst_is_never_retrans, live_setup,
+					    live_check),
+	    cmocka_unit_test_setup_teardown(test_mutated_pcaps_and_traces_never_crash, live_setup,
 					    live_check),
 	    cmocka_unit_test_setup_teardown(test_render_text_and_svg_show_arrows_marks_and_scale,
 					    live_setup, live_check),
