@@ -581,7 +581,16 @@ static void tchan_poll_cb(uv_poll_t *h, int status, int events)
 	if (c->closing)
 		return;
 	if (status < 0) {
-		tchan_close(c);
+		/* POLLERR on B: A was closed while holding bytes it never
+		 * read (the kernel sets ECONNRESET on B): Linux resets. */
+		int err = 0;
+		socklen_t l = sizeof(err);
+
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err == ECONNRESET && !c->listening)
+			tchan_abort(c);
+		else
+			tchan_close(c);
 		ts_daemon_kick(d);
 		return;
 	}
