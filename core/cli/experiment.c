@@ -106,7 +106,8 @@ static int list(const char *dir)
 	while ((e = readdir(d)) != NULL && n < 128) {
 		size_t l = strlen(e->d_name);
 
-		if (l < 4 || strcmp(e->d_name + l - 3, ".sh") != 0 || strcmp(e->d_name, "lib.sh") == 0)
+		if (l < 4 || strcmp(e->d_name + l - 3, ".sh") != 0 ||
+		    strcmp(e->d_name, "lib.sh") == 0)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
@@ -199,9 +200,14 @@ int cli_experiment(int argc, char **argv)
 	}
 	/* The scripts take their options from the environment (lib.sh). */
 	if (setenv("TAPSOCK", self, 1) < 0 || setenv("TS_EXP_DIR", dir, 1) < 0 ||
-	    setenv("TS_EXP_NAME", name, 1) < 0 || setenv("TS_EXP_CHECK", check ? "1" : "0", 1) < 0 ||
+	    setenv("TS_EXP_NAME", name, 1) < 0 ||
+	    setenv("TS_EXP_CHECK", check ? "1" : "0", 1) < 0 ||
 	    setenv("TS_EXP_KEEP", keep ? "1" : "0", 1) < 0 ||
-	    setenv("TS_EXP_SVG", svg == 2 ? "2" : svg ? "1" : "0", 1) < 0 ||
+	    setenv("TS_EXP_SVG",
+		   svg == 2 ? "2"
+		   : svg    ? "1"
+			    : "0",
+		   1) < 0 ||
 	    setenv("TS_EXP_PCAP", pcap != NULL ? pdir : "", 1) < 0)
 		cli_die("setenv: %s", strerror(errno));
 	if (geteuid() != 0)

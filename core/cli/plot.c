@@ -127,8 +127,7 @@ static struct ts_plot_seg *seg_add(struct ts_plot_flow *f)
 	return &f->seg[f->n++];
 }
 
-int ts_plot_flow_build(const struct ts_plot_pkt *p, size_t n, uint16_t port,
-		       struct ts_plot_flow *f)
+int ts_plot_flow_build(const struct ts_plot_pkt *p, size_t n, uint16_t port, struct ts_plot_flow *f)
 {
 	size_t i, first = n;
 
@@ -253,8 +252,10 @@ int ts_plot_trace_line(struct ts_plot_flow *f, const char *line)
 		return 0;
 	if (sscanf(t + 10, "%llu", &us) != 1)
 		return 0;
-	if (sscanf(m + 7, "rule %u %15s %7s tcp %19[0-9.]:%u > %19[0-9.]:%u [%11[^]]] seq %u ack %u len %u",
-		   &id, act, dirs, a, &sport, b, &dport, fl, &seq, &ack, &len) != 11)
+	if (sscanf(
+		m + 7,
+		"rule %u %15s %7s tcp %19[0-9.]:%u > %19[0-9.]:%u [%11[^]]] seq %u ack %u len %u",
+		&id, act, dirs, a, &sport, b, &dport, fl, &seq, &ack, &len) != 11)
 		return 0;
 	if (strcmp(act, "drop") != 0 || ip_parse(a, &src) < 0 || ip_parse(b, &dst) < 0 ||
 	    flags_parse(fl, &flags) < 0 || sport > 65535 || dport > 65535)
@@ -616,8 +617,9 @@ void ts_plot_svg(const struct ts_plot_flow *f, FILE *out, const char *title, dou
 		     "</marker>\n"
 		     "</defs>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	if (title != NULL) {
-		fprintf(out, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\" "
-			     "text-anchor=\"middle\">",
+		fprintf(out,
+			"<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\" "
+			"text-anchor=\"middle\">",
 			SVG_W / 2);
 		xml_text(out, title);
 		fputs("</text>\n", out);
@@ -627,10 +629,12 @@ void ts_plot_svg(const struct ts_plot_flow *f, FILE *out, const char *title, dou
 		"<text x=\"%d\" y=\"56\" font-size=\"14\" text-anchor=\"middle\">%s</text>\n"
 		"<text x=\"10\" y=\"56\" font-size=\"12\" fill=\"#555\">time (s)%s</text>\n",
 		SVG_XA, a, SVG_XB, b, scale > 1 ? " [unscaled]" : "");
-	fprintf(out,
-		"<line x1=\"%d\" y1=\"66\" x2=\"%d\" y2=\"%.0f\" stroke=\"#888\" stroke-width=\"2\"/>\n"
-		"<line x1=\"%d\" y1=\"66\" x2=\"%d\" y2=\"%.0f\" stroke=\"#888\" stroke-width=\"2\"/>\n",
-		SVG_XA, SVG_XA, h - 60, SVG_XB, SVG_XB, h - 60);
+	fprintf(
+	    out,
+	    "<line x1=\"%d\" y1=\"66\" x2=\"%d\" y2=\"%.0f\" stroke=\"#888\" stroke-width=\"2\"/>\n"
+	    "<line x1=\"%d\" y1=\"66\" x2=\"%d\" y2=\"%.0f\" stroke=\"#888\" "
+	    "stroke-width=\"2\"/>\n",
+	    SVG_XA, SVG_XA, h - 60, SVG_XB, SVG_XB, h - 60);
 	y = SVG_TOP;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ts_plot_seg *s = &f->seg[i];
@@ -644,34 +648,37 @@ void ts_plot_svg(const struct ts_plot_flow *f, FILE *out, const char *title, dou
 			y += y_step(s->t_us - f->seg[i - 1].t_us);
 		y2 = y + SVG_SLANT;
 		fmt_time(sec, t1, sizeof(t1));
-		fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"12\" fill=\"#555\">%s",
-			y + 4, t1);
+		fprintf(out, "<text x=\"10\" y=\"%.1f\" font-size=\"12\" fill=\"#555\">%s", y + 4,
+			t1);
 		if (scale > 1) {
 			fmt_time(sec * scale, t2, sizeof(t2));
 			fprintf(out, " [%s]", t2);
 		}
 		fputs("</text>\n", out);
-		fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\" "
-			     "stroke-dasharray=\"2,3\"/>\n",
+		fprintf(out,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\" "
+			"stroke-dasharray=\"2,3\"/>\n",
 			120, y, (int)x1, y);
 		if (s->mark & TS_PLOT_LOST) {
 			/* It left the sender and never arrived: the line stops
 			 * at 60 % with a cross. */
 			double xe = x1 + (x2 - x1) * 0.6, ye = y + (y2 - y) * 0.6;
 
-			fprintf(out,
-				"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-				"stroke-width=\"1.6\" stroke-dasharray=\"6,4\"/>\n",
-				x1, y, xe, ye, col);
+			fprintf(
+			    out,
+			    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			    "stroke-width=\"1.6\" stroke-dasharray=\"6,4\"/>\n",
+			    x1, y, xe, ye, col);
 			fprintf(out,
 				"<path d=\"M%.1f,%.1f l12,12 m0,-12 l-12,12\" stroke=\"#c00\" "
 				"stroke-width=\"3\"/>\n",
 				xe - 6, ye - 6);
 		} else {
-			fprintf(out,
-				"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-				"stroke-width=\"1.6\" marker-end=\"url(#%s)\"/>\n",
-				x1, y, x2, y2, col, red ? "ahr" : "ah");
+			fprintf(
+			    out,
+			    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			    "stroke-width=\"1.6\" marker-end=\"url(#%s)\"/>\n",
+			    x1, y, x2, y2, col, red ? "ahr" : "ah");
 		}
 		/* The label sits over the middle of the drawn line. */
 		mx = (s->mark & TS_PLOT_LOST) ? x1 + (x2 - x1) * 0.3 : (x1 + x2) / 2;
@@ -698,15 +705,14 @@ void ts_plot_svg(const struct ts_plot_flow *f, FILE *out, const char *title, dou
 
 static void plot_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tapsock plot FILE.pcap [-o OUT.svg] [--png] [--text] [--port N]\n"
-		"                    [--trace TRACE.json] [--title TEXT] [--scale N]\n"
-		"  Draws the time-sequence diagram of one TCP connection in FILE.pcap (the\n"
-		"  first one, or the first with port N): SVG to OUT.svg (default: FILE.svg),\n"
-		"  PNG beside it with --png (rsvg-convert or ImageMagick), or a text ladder on\n"
-		"  stdout with --text.  --trace: `tapsock trace --json fault` output, to mark\n"
-		"  the segments fault rules dropped.  --scale N: the run's timers were N times\n"
-		"  shorter than Linux's; times are shown both ways.\n");
+	fprintf(f, "usage: tapsock plot FILE.pcap [-o OUT.svg] [--png] [--text] [--port N]\n"
+		   "                    [--trace TRACE.json] [--title TEXT] [--scale N]\n"
+		   "  Draws the time-sequence diagram of one TCP connection in FILE.pcap (the\n"
+		   "  first one, or the first with port N): SVG to OUT.svg (default: FILE.svg),\n"
+		   "  PNG beside it with --png (rsvg-convert or ImageMagick), or a text ladder on\n"
+		   "  stdout with --text.  --trace: `tapsock trace --json fault` output, to mark\n"
+		   "  the segments fault rules dropped.  --scale N: the run's timers were N times\n"
+		   "  shorter than Linux's; times are shown both ways.\n");
 }
 
 static int read_file(const char *path, uint8_t **buf, size_t *len)
@@ -831,8 +837,8 @@ int cli_plot(int argc, char **argv)
 
 				scale = strtod(v, &end);
 				if (*end != '\0' || !(scale >= 1 && scale <= 1e6)) {
-					fprintf(stderr, "tapsock: plot: bad scale '%s' (1 to 1e6)\n",
-						v);
+					fprintf(stderr,
+						"tapsock: plot: bad scale '%s' (1 to 1e6)\n", v);
 					return 2;
 				}
 			}
@@ -856,7 +862,7 @@ int cli_plot(int argc, char **argv)
 	free(buf);
 	if (r < 0) {
 		fprintf(stderr, "tapsock: plot: %s: %s\n", in,
-			r == -EINVAL ? "not a pcap file"
+			r == -EINVAL		? "not a pcap file"
 			: r == -EPROTONOSUPPORT ? "link type not Ethernet or raw IPv4"
 						: strerror(-r));
 		return 1;
@@ -935,8 +941,9 @@ int cli_plot(int argc, char **argv)
 			l -= 4;
 		snprintf(pngp, sizeof(pngp), "%.*s.png", (int)l, outp);
 		if (to_png(outp, pngp) < 0)
-			fprintf(stderr, "tapsock: plot: no PNG: install librsvg2-bin "
-					"(rsvg-convert) for one; the SVG is %s\n",
+			fprintf(stderr,
+				"tapsock: plot: no PNG: install librsvg2-bin "
+				"(rsvg-convert) for one; the SVG is %s\n",
 				outp);
 	}
 	return 0;

@@ -25,10 +25,10 @@ struct ts_plot_pkt {
 };
 
 /* Segment marks. */
-#define TS_PLOT_RETRANS 0x01 /* its sequence range was sent before */
-#define TS_PLOT_LOST 0x02    /* a fault rule dropped it (the trace says so) */
-#define TS_PLOT_NOCAP 0x04   /* not in the capture: known from the trace only */
-#define TS_PLOT_DUPACK 0x08  /* a pure ACK repeating the last one, data outstanding */
+#define TS_PLOT_RETRANS 0x01   /* its sequence range was sent before */
+#define TS_PLOT_LOST 0x02      /* a fault rule dropped it (the trace says so) */
+#define TS_PLOT_NOCAP 0x04     /* not in the capture: known from the trace only */
+#define TS_PLOT_DUPACK 0x08    /* a pure ACK repeating the last one, data outstanding */
 #define TS_PLOT_CHALLENGE 0x10 /* a pure ACK answering a SYN (RFC 5961 4) */
 
 struct ts_plot_seg {

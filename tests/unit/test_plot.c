@@ -583,10 +583,10 @@ static void test_render_text_and_svg_show_arrows_marks_and_scale(void **state)
 	assert_non_null(strstr(t, "198.18.0.2:7000"));
 	assert_non_null(strstr(t, "unscaled"));
 	assert_non_null(strstr(t, " SYN seq=0 (lost) "));
-	assert_non_null(strstr(t, "X  |"));			/* lost: no arrowhead */
+	assert_non_null(strstr(t, "X  |")); /* lost: no arrowhead */
 	assert_non_null(strstr(t, " SYN seq=0 (retrans) ---"));
-	assert_non_null(strstr(t, "->|"));			/* towards end 1 */
-	assert_non_null(strstr(t, "|<-"));			/* towards end 0 */
+	assert_non_null(strstr(t, "->|"));		     /* towards end 1 */
+	assert_non_null(strstr(t, "|<-"));		     /* towards end 0 */
 	assert_non_null(strstr(t, "  0.100000   1.000000")); /* 0.1 s, x10 */
 	free(t);
 	s = render(&f, 1, 1);
