@@ -40,6 +40,13 @@ nsyn=$("$TAPSOCK" plot "$WORK/kernel.pcap" --port 7 --text | grep -c 'SYN seq=0'
 expect "Linux sent the SYN 1 + tcp_syn_retries times" "$nsyn" 3
 expect_re "connect() failed with ETIMEDOUT" "$out" "connect ETIMEDOUT"
 timeout 10 "$TAPSOCK" fault clear --lab "$LAB" >/dev/null
+if need_tcp_shim; then
+	say
+	say "Only the first SYN lost, a listener on tapsock (rule: drop dir in flags syn nth 1):"
+	pair konce e 8007 "--accept 1 --close eof" "--timeout 30 --close" "drop dir in flags syn nth 1"
+	expect_re "Linux connected with its retransmitted SYN" "$CLI_OUT" "connected"
+	expect "SYNs sent (1 lost + 1 resent)" "$(seg_count konce 'SYN seq=0')" 2
+fi
 
 title "tapsock column: a program on tapsock connects to 198.18.0.1:8007"
 say_scale
