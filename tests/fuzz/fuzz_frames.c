@@ -337,6 +337,13 @@ static int fz_setup(struct fz *z, uint8_t variant)
 
 static void fz_teardown(struct fz *z)
 {
+	/* FUZZ_FRAMES_STATS=1: the counters an input moved (for writing
+	 * seeds that reach a given path). */
+	if (getenv("FUZZ_FRAMES_STATS") != NULL)
+		for (int i = 0; i < TS_STAT_COUNT; i++)
+			if (ts_stat_get(&z->eng.stats, i) != 0)
+				fprintf(stderr, "%s %llu\n", ts_stat_name(i),
+					(unsigned long long)ts_stat_get(&z->eng.stats, i));
 	for (int i = 0; i < 2; i++)
 		if (z->conn[i] != NULL)
 			ts_tcp_close(z->conn[i], z->now);
@@ -357,6 +364,39 @@ static void fz_teardown(struct fz *z)
 	ts_udp_destroy(&z->eng);
 	ts_engine_destroy(&z->eng);
 	ts_memwire_clear(&z->wire);
+}
+
+/* Options of a relative segment: SACK edges are taken relative to
+ * SND.UNA and timestamps relative to TS.Recent and to our clock, so the
+ * fuzzer reaches the scoreboard, recovery and PAWS without guessing
+ * sequence numbers.  Walks the options as a parser would, every length
+ * checked. */
+static void rel_opts(const struct ts_tcb *t, uint64_t now, uint8_t *seg, size_t n)
+{
+	size_t hlen = (size_t)(seg[12] >> 4) * 4, i = TS_TCP_HLEN;
+
+	if (hlen > n)
+		hlen = n;
+	while (i < hlen) {
+		uint8_t kind = seg[i], len;
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen || (len = seg[i + 1]) < 2 || i + len > hlen)
+			break;
+		if (kind == TCPOPT_SACK) {
+			for (size_t k = i + 2; k + 4 <= i + len; k += 4)
+				ts_put32(seg + k, ts_get32(seg + k) + t->snd_una);
+		} else if (kind == TCPOPT_TIMESTAMP && len == 10) {
+			ts_put32(seg + i + 2, ts_get32(seg + i + 2) + t->ts_recent);
+			ts_put32(seg + i + 6, ts_get32(seg + i + 6) + ts_tcp_tsval(t, now));
+		}
+		i += len;
+	}
 }
 
 /* A TCP segment whose header the input gives, aimed at a connection:
@@ -403,6 +443,8 @@ static void rec_tcp(struct fz *z, uint8_t sel, const uint8_t *p, size_t n)
 		ts_put32(seg + 4, ts_get32(seg + 4) + t->rcv_nxt);
 		ts_put32(seg + 8, ts_get32(seg + 8) + t->snd_una);
 	}
+	if (t != NULL && n >= TS_TCP_HLEN)
+		rel_opts(t, z->now, seg, n);
 	input(z, ip_frame(F_PEER, TS_IPPROTO_TCP, 7, 0, seg, n, 1));
 }
 

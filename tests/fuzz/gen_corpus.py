@@ -123,6 +123,20 @@ def frames():
     c["tcp_send_retrans"] = (b"\0" + user(0, 255, 16) + rec(7, 8) + rec(7, 8) + rec(7, 9)
                              + rel_tcp(0, 0, 1460, ACK) + rel_tcp(0, 0, 1460, ACK) + rel_tcp(0, 0, 1460, ACK)
                              + rel_tcp(0, 0, 1460, ACK) + rec(7, 12))
+    def sack(*blocks):
+        return b"\x01\x01\x05" + bytes([2 + 8 * len(blocks)]) + b"".join(struct.pack("!II", a, b) for a, b in blocks)
+    # Loss recovery: data out, three duplicate ACKs SACKing above a hole
+    # (edges relative to SND.UNA), then everything acknowledged.
+    c["tcp_sack_recovery"] = (b"\0" + user(0, 255, 64) + rec(7, 4)
+                              + rel_tcp(0, 0, 0, ACK, opts=sack((1448, 2896)))
+                              + rel_tcp(0, 0, 0, ACK, opts=sack((1448, 4344)))
+                              + rel_tcp(0, 0, 0, ACK, opts=sack((1448, 5792)))
+                              + rel_tcp(0, 0, 0, ACK, opts=sack((1448, 7240), (8688, 10136)), dt=4)
+                              + rel_tcp(0, 0, 10136, ACK, dt=5) + rec(7, 8) + rel_tcp(0, 0, 30000, ACK))
+    TSO = b"\x01\x01\x08\x0a"
+    c["tcp_paws"] = (b"\0" + rel_tcp(1, 0, 0, ACK, opts=TSO + struct.pack("!II", 1, 0), data=b"new")
+                     + rel_tcp(1, 3, 0, ACK, opts=TSO + struct.pack("!II", 0xFFFFFF00, 0), data=b"old")
+                     + rec(7, 14) + rel_tcp(1, 3, 0, ACK, opts=TSO + struct.pack("!II", 5, 0), data=b"late"))
     c["tcp_zero_window"] = (b"\0" + rel_tcp(1, 0, 0, ACK, win=0) + user(0x08, 100, 10) + rec(7, 9)
                             + rec(7, 10) + rel_tcp(1, 0, 0, ACK, win=4096))
     c["tcp_urg_paws"] = (b"\0" + rel_tcp(0, 0, 0, URG | ACK, data=b"!")
