@@ -377,7 +377,9 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 {
 	uint32_t snd_max[2] = {0, 0}, last_ack[2] = {0, 0};
 	int have_isn[2] = {0, 0}, have_max[2] = {0, 0}, have_ack[2] = {0, 0};
-	int last_syn[2] = {0, 0}; /* the side's last segment was a bare SYN */
+	int last_syn[2] = {0, 0};  /* the side's last segment was a bare SYN */
+	int last_chal[2] = {0, 0}; /* ... a challenge ACK */
+	uint32_t chal_ack[2] = {0, 0};
 
 	fix_trace_order(f);
 	/* Each side's ISN: its first SYN, else the first sequence number it
@@ -445,7 +447,13 @@ void ts_plot_flow_finish(struct ts_plot_flow *f)
 			last_ack[d] = s->ack;
 			have_ack[d] = 1;
 		}
+		/* RFC 9293 3.10.7.3: SYN-SENT answers an unacceptable ACK
+		 * with <SEQ=SEG.ACK><CTL=RST>. */
+		if ((s->flags & TH_RST) && last_chal[o] && s->seq == chal_ack[o])
+			s->mark |= TS_PLOT_CHALRST;
 		last_syn[d] = (s->flags & (TH_SYN | TH_ACK)) == TH_SYN;
+		last_chal[d] = (s->mark & TS_PLOT_CHALLENGE) != 0;
+		chal_ack[d] = s->ack;
 		s->rseq = s->seq - f->isn[d];
 		s->rack = have_isn[o] ? s->ack - f->isn[o] : s->ack;
 	}
@@ -459,6 +467,8 @@ const char *ts_plot_label(const struct ts_plot_seg *s, char *buf, size_t len)
 		n = snprintf(buf, len, "SYN seq=%u", s->rseq);
 	else if (s->flags & TH_SYN)
 		n = snprintf(buf, len, "SYN-ACK seq=%u ack=%u", s->rseq, s->rack);
+	else if (s->mark & TS_PLOT_CHALRST)
+		n = snprintf(buf, len, "RST (seq = the challenge's ack)");
 	else if (s->flags & TH_RST)
 		n = (s->flags & TH_ACK) ? snprintf(buf, len, "RST seq=%u ack=%u", s->rseq, s->rack)
 					: snprintf(buf, len, "RST seq=%u", s->rseq);

@@ -30,6 +30,7 @@ struct ts_plot_pkt {
 #define TS_PLOT_NOCAP 0x04     /* not in the capture: known from the trace only */
 #define TS_PLOT_DUPACK 0x08    /* a pure ACK repeating the last one, data outstanding */
 #define TS_PLOT_CHALLENGE 0x10 /* a pure ACK answering a SYN (RFC 5961 4) */
+#define TS_PLOT_CHALRST 0x20   /* an RST at a challenge ACK's number */
 
 struct ts_plot_seg {
 	uint64_t t_us;	   /* absolute; the flow's t0 is the first one */

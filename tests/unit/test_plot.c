@@ -523,6 +523,8 @@ static void test_syn_on_established_tuple_draws_challenge_ack(void **state)
 	assert_string_equal(label(&f, 3), "SYN seq=0");
 	assert_string_equal(label(&f, 4), "challenge ACK");
 	assert_int_equal(f.seg[4].mark, TS_PLOT_CHALLENGE);
+	assert_string_equal(label(&f, 5), "RST (seq = the challenge's ack)");
+	assert_int_equal(f.seg[5].mark, TS_PLOT_CHALRST);
 	/* An ordinary ACK after a SYN-ACK is no challenge. */
 	assert_int_equal(f.seg[2].mark, 0);
 	ts_plot_flow_free(&f);
