@@ -104,6 +104,9 @@ enum ts_ctl_op {
 	TS_CTL_OP_TCP_SETOPT = 53,
 	TS_CTL_OP_TCP_GETOPT = 54,
 	TS_CTL_OP_TCP_QUERY = 55,
+	/* ACCEPT: after reading one token byte from the listener's channel;
+	 * reply: the new connection's A (SCM_RIGHTS), peer in addr/port. */
+	TS_CTL_OP_TCP_ACCEPT = 56,
 	/* Observation (ops 64-71; core/daemon/ctl_ss.c).  SS: u32 skip ->
 	 * u32 total, u32 n, n socket records (core/ss.h, ts_ss_encode). */
 	TS_CTL_OP_SS = 64,

@@ -27,7 +27,6 @@
 /* Filler writes are bounded: with SO_SNDBUF at its minimum, A stops being
  * writable after a handful of one-byte writes. */
 #define FILLER_MAX 64
-#define ACC_REC_LEN 8
 
 int ts_shim_tcp_socket(int type)
 {
@@ -109,21 +108,17 @@ int ts_shim_tcp_listen(int fd, struct ts_shim_sock *s, int backlog)
 	return 0;
 }
 
+static int is_nonblock(int fd);
+
 int ts_shim_tcp_accept(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
 		       int flags)
 {
-	uint8_t rec[ACC_REC_LEN];
-	struct iovec iov = {.iov_base = rec, .iov_len = sizeof(rec)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * TS_CTL_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct ts_shim_sock *ns;
 	socklen_t ulen = 0;
-	ssize_t n;
-	int nfd = -1;
+	int nfd = -1, r;
 
 	/* Linux __sys_accept4: unknown flags first, then a listening socket. */
 	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
@@ -137,40 +132,34 @@ int ts_shim_tcp_accept(int fd, struct ts_shim_sock *s, struct sockaddr *sa, sock
 			return -EINVAL;
 	}
 	for (;;) {
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		n = ts_real.recvmsg(fd, &mh, MSG_WAITALL |
-						     ((flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0));
+		char tok;
+		ssize_t n;
+
+		/* A token per connection the engine holds for us: blocking or
+		 * not by the fd's own flags, woken natively. */
+		n = ts_real.recv(fd, &tok, 1, 0);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			return -EINVAL;	/* the engine closed the listener */
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-			size_t k;
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int f;
-
-				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (nfd < 0)
-					nfd = f;
-				else
-					ts_real.close(f);
-			}
-		}
-		if (nfd >= 0 && n == (ssize_t)sizeof(rec))
+		memset(&m, 0, sizeof(m));
+		r = ts_shim_call(TS_CTL_OP_TCP_ACCEPT, &m, fd, &rep, &nfd);
+		if (r == 0 && nfd >= 0)
 			break;
-		if (nfd >= 0)
-			ts_real.close(nfd);
-		nfd = -1;
+		if (r == 0)
+			return -ENETDOWN;
+		/* The connection was reset before we came (Linux drops it
+		 * too): wait for the next, or say so. */
+		if (r != -EAGAIN || is_nonblock(fd))
+			return r;
 	}
 	if (nfd >= TS_SHIM_MAX_FD) {
 		ts_real.close(nfd);
 		return -EMFILE;
 	}
+	/* The reply's fd arrived close-on-exec. */
+	if (!(flags & SOCK_CLOEXEC))
+		ts_real.fcntl(nfd, F_SETFD, 0);
 	if (flags & SOCK_NONBLOCK)
 		ts_real.fcntl(nfd, F_SETFL, O_NONBLOCK);
 	ns = calloc(1, sizeof(*ns));
@@ -182,21 +171,16 @@ int ts_shim_tcp_accept(int fd, struct ts_shim_sock *s, struct sockaddr *sa, sock
 	ns->tcp = TS_SHIM_TCP_CONNECTED;
 	ns->bound = 1;
 	ns->connected = 1;
-	ns->peer_addr = (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 | (uint32_t)rec[2] << 8 |
-			rec[3];
-	ns->peer_port = (uint16_t)(rec[4] << 8 | rec[5]);
+	ns->connect_reported = 1;
+	ns->peer_addr = rep.addr;
+	ns->peer_port = rep.port;
 	if (sa != NULL) {
 		sin.sin_addr.s_addr = htonl(ns->peer_addr);
 		sin.sin_port = htons(ns->peer_port);
 		if (ulen > sizeof(sin))
 			ulen = sizeof(sin);
-		if (ts_shim_copy_out(sa, &sin, ulen) < 0) {
-			ts_real.close(nfd);
-			free(ns);
-			return -EFAULT;
-		}
-		ulen = sizeof(sin);
-		if (ts_shim_copy_out(len, &ulen, sizeof(ulen)) < 0) {
+		if (ts_shim_copy_out(sa, &sin, ulen) < 0 ||
+		    (ulen = sizeof(sin), ts_shim_copy_out(len, &ulen, sizeof(ulen)) < 0)) {
 			ts_real.close(nfd);
 			free(ns);
 			return -EFAULT;

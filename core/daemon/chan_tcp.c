@@ -15,8 +15,9 @@
  *   connection failure    -> remaining data to B, then shutdown(B, RDWR):
  *                            reads see EOF and writes EPIPE, which the shim
  *                            turns into the pending error (ECONNRESET...)
- * A listening socket's channel carries one TS_TCP_ACC_LEN-byte record per
- * accepted connection with the new connection's A as SCM_RIGHTS. */
+ * A listening socket's channel carries one token byte per connection in
+ * the engine's accept queue; accept(2) is a token read plus the ACCEPT op,
+ * whose reply carries the new connection's A. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -68,11 +69,7 @@ struct tchan {
 	unsigned established : 1;
 	int user_timeout;		/* TCP_USER_TIMEOUT, stored */
 	int rcvlowat;
-	/* Accepted children whose A the listener's B could not take yet. */
-	struct tchan *pend_head, *pend_tail, *pend_next;
-	int pend_afd;
-	uint32_t acc_raddr;
-	uint16_t acc_rport;
+	int tokens;			/* listener: token bytes not yet ACCEPTed */
 	UT_hash_handle hh;
 };
 
@@ -104,14 +101,6 @@ static void tchan_close(struct tchan *c)
 	c->closing = 1;
 	HASH_DELETE(hh, tchans, c);
 	ntchans--;
-	while (c->pend_head != NULL) {
-		struct tchan *p = c->pend_head;
-
-		c->pend_head = p->pend_next;
-		close(p->pend_afd);
-		p->pend_afd = -1;
-		tchan_close(p);
-	}
 	if (c->tcb != NULL) {
 		struct ts_tcb *t = c->tcb;
 
@@ -250,7 +239,6 @@ static struct tchan *tchan_new(struct ts_daemon *d, int *afd)
 	c->d = d;
 	c->ino = st.st_ino;
 	c->fd = sv[1];
-	c->pend_afd = -1;
 	c->poll.data = c;
 	HASH_ADD(hh, tchans, ino, sizeof(c->ino), c);
 	ntchans++;
@@ -384,7 +372,7 @@ static void tchan_update(struct tchan *c)
 	if (c->closing)
 		return;
 	if (c->listening) {
-		if (c->pend_head != NULL)
+		if (t != NULL && t->accept_qlen > c->tokens)
 			ev |= UV_WRITABLE;
 	} else if (t != NULL && (c->established || c->dead)) {
 		if (!c->a_eof && (c->filler > 0 || c->dead || ts_tcp_writable(t) > 0))
@@ -406,50 +394,23 @@ static void tchan_update(struct tchan *c)
 
 /* --- listeners ------------------------------------------------------------ */
 
-#define TS_TCP_ACC_LEN 8
-
-/* Hands queued children to the program: one record + A each. */
-static void pump_accept(struct tchan *l)
+/* One token byte on the listener's channel per connection waiting in the
+ * engine's accept queue: A is readable exactly when accept(2) has
+ * something, natively (poll, select, epoll, blocking accept in many
+ * threads).  The connections themselves stay in the engine's accept queue
+ * until the program takes one (the ACCEPT op), so listen()'s backlog is
+ * the engine's, as Linux's, and closing the listener resets those not
+ * accepted. */
+static void pump_tokens(struct tchan *l)
 {
-	while (l->pend_head != NULL) {
-		struct tchan *p = l->pend_head;
-		uint8_t rec[TS_TCP_ACC_LEN];
-		struct iovec iov = {.iov_base = rec, .iov_len = sizeof(rec)};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		ssize_t n;
+	while (l->tcb != NULL && l->tcb->accept_qlen > l->tokens) {
+		ssize_t n = send(l->fd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-		memset(&u, 0, sizeof(u));
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &p->pend_afd, sizeof(int));
-		/* Peer address and port, network order (as a sockaddr_in). */
-		rec[0] = (uint8_t)(p->acc_raddr >> 24);
-		rec[1] = (uint8_t)(p->acc_raddr >> 16);
-		rec[2] = (uint8_t)(p->acc_raddr >> 8);
-		rec[3] = (uint8_t)p->acc_raddr;
-		rec[4] = (uint8_t)(p->acc_rport >> 8);
-		rec[5] = (uint8_t)p->acc_rport;
-		rec[6] = rec[7] = 0;
-		n = sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
-			break;
-		l->pend_head = p->pend_next;
-		if (l->pend_head == NULL)
-			l->pend_tail = NULL;
-		p->pend_next = NULL;
-		close(p->pend_afd);
-		p->pend_afd = -1;
-		if (n < 0) {
-			l->d->eng.stats.TsExtTcpChanAcceptFail++;
-			tchan_close(p);	/* the listener's program is gone */
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1)
+			break;	/* full (UV_WRITABLE follows), or the program is gone */
+		l->tokens++;
 	}
 	tchan_update(l);
 }
@@ -459,38 +420,9 @@ static const struct ts_tcp_callbacks tcp_cbs;
 static void on_accept(struct ts_tcb *lt, void *user)
 {
 	struct tchan *l = user;
-	int err;
 
-	if (l == NULL)
-		return;
-	for (;;) {
-		struct ts_tcb *t = ts_tcp_accept(lt, &tcp_cbs, NULL, &err);
-		struct tchan *c;
-		int afd;
-
-		if (t == NULL)
-			break;
-		c = tchan_new(l->d, &afd);
-		if (c == NULL) {
-			l->d->eng.stats.TsExtTcpChanAcceptFail++;
-			ts_tcp_abort(t, ts_daemon_now());
-			continue;
-		}
-		c->tcb = t;
-		t->user = c;
-		c->established = 1;
-		c->pend_afd = afd;
-		c->acc_raddr = t->key.raddr;
-		c->acc_rport = t->key.rport;
-		if (l->pend_tail != NULL)
-			l->pend_tail->pend_next = c;
-		else
-			l->pend_head = c;
-		l->pend_tail = c;
-		pump_rx(c);
-		tchan_update(c);
-	}
-	pump_accept(l);
+	if (l != NULL)
+		pump_tokens(l);
 }
 
 /* --- engine callbacks --------------------------------------------------- */
@@ -604,7 +536,7 @@ static void tchan_poll_cb(uv_poll_t *h, int status, int events)
 				return;
 			}
 		}
-		pump_accept(c);
+		pump_tokens(c);
 		ts_daemon_kick(d);
 		return;
 	}
@@ -711,6 +643,7 @@ static int op_socket(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		return -ENOMEM;
 	}
 	ts_tcp_setopt(c->tcb, TS_TCP_BIND_PRIV, may_bind_priv(req->conn));
+	ts_tcp_setopt(c->tcb, TS_TCP_UID, (int)req->conn->cred.uid); /* SO_REUSEPORT groups */
 	tchan_update(c);
 	rep->fds[0] = afd;
 	rep->nfds = 1;
@@ -983,7 +916,7 @@ static int op_setopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		v = m.opt[0];	/* IP_TTL/IP_TOS may be one byte (do_ip_setsockopt) */
 	if (m.level == SOL_SOCKET && m.name == SO_REUSEPORT) {
 		c->reuseport = v != 0;
-		return 0;
+		return ts_tcp_setopt(c->tcb, TS_TCP_REUSEPORT, v != 0);
 	}
 	if (m.level == SOL_SOCKET && (m.name == SO_SNDBUFFORCE || m.name == SO_RCVBUFFORCE) &&
 	    req->conn->cred.uid != 0)
@@ -992,7 +925,7 @@ static int op_setopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		if (v < 0)
 			return -EINVAL;
 		c->user_timeout = v;
-		return 0;
+		return ts_tcp_setopt(c->tcb, TS_TCP_USER_TIMEOUT, v);
 	}
 	if (m.level == SOL_SOCKET && (m.name == SO_PRIORITY || m.name == SO_OOBINLINE ||
 				      m.name == SO_DONTROUTE || m.name == SO_BROADCAST))
@@ -1037,13 +970,15 @@ static int op_getopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		out.n = (uint16_t)(m.optlen < sizeof(lg) ? m.optlen : sizeof(lg));
 		memcpy(out.opt, &lg, out.n);
 	} else if (m.level == SOL_SOCKET && m.name == SO_REUSEPORT) {
-		put_int(&out, m.optlen, c->reuseport);
+		ts_tcp_getopt(c->tcb, TS_TCP_REUSEPORT, &v); /* accepted: the listener's */
+		put_int(&out, m.optlen, v);
 	} else if (m.level == SOL_SOCKET && m.name == SO_ACCEPTCONN) {
 		put_int(&out, m.optlen, c->tcb->state == TCPS_LISTEN);
 	} else if (m.level == IPPROTO_TCP && m.name == TCP_INFO) {
 		fill_info(c, &out, m.optlen);
 	} else if (m.level == IPPROTO_TCP && m.name == TCP_USER_TIMEOUT) {
-		put_int(&out, m.optlen, c->user_timeout);
+		ts_tcp_getopt(c->tcb, TS_TCP_USER_TIMEOUT, &v); /* accepted: the listener's */
+		put_int(&out, m.optlen, v);
 	} else if (m.level == IPPROTO_TCP && m.name == TCP_CONGESTION) {
 		char name[16];
 
@@ -1060,6 +995,49 @@ static int op_getopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 			return r;
 		put_int(&out, m.optlen, v);
 	}
+	return ts_ctl_sock_rep_encode(&rep->body, &out);
+}
+
+/* accept(2), after the shim took a token from the listener's channel: the
+ * oldest established connection, its A in the reply, the peer in
+ * addr/port.  -EAGAIN if the engine dropped it meanwhile (a reset child),
+ * -EINVAL if not listening. */
+static int op_accept(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_rep *rep)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep out;
+	struct ts_tcb *t;
+	struct tchan *l, *c;
+	int r = tcp_req(req, &m, &l), afd;
+
+	if (r < 0)
+		return r;
+	if (!l->listening || l->tcb->state != TCPS_LISTEN)
+		return -EINVAL;
+	if (l->tokens > 0)
+		l->tokens--;
+	t = ts_tcp_accept(l->tcb, &tcp_cbs, NULL, &r);
+	if (t == NULL)
+		return r;
+	c = tchan_new(d, &afd);
+	if (c == NULL) {
+		d->eng.stats.TsExtTcpChanAcceptFail++;
+		ts_tcp_abort(t, ts_daemon_now());
+		return -ENOMEM;
+	}
+	c->tcb = t;
+	t->user = c;
+	c->established = 1;
+	pump_rx(c);
+	tchan_update(c);
+	pump_tokens(l);
+	ts_daemon_kick(d);
+	rep->fds[0] = afd;
+	rep->nfds = 1;
+	memset(&out, 0, sizeof(out));
+	out.id = (uint64_t)c->ino;
+	out.addr = t->key.raddr;
+	out.port = t->key.rport;
 	return ts_ctl_sock_rep_encode(&rep->body, &out);
 }
 
@@ -1091,7 +1069,9 @@ static int tchan_ss(const struct ts_tcb *t, struct ts_ss_chan *o)
 	if (c == NULL || c->closing)
 		return -ENOENT;
 	o->ino = (uint64_t)c->ino;
-	o->acc_rec = c->listening ? TS_TCP_ACC_LEN : 0;
+	/* A listener's channel holds tokens for connections the engine
+	 * still queues (and counts): nothing to add. */
+	o->acc_rec = 0;
 	return 0;
 }
 
@@ -1106,6 +1086,7 @@ void ts_ctl_tcp_register(void)
 	ts_ctl_register(TS_CTL_OP_TCP_SETOPT, op_setopt);
 	ts_ctl_register(TS_CTL_OP_TCP_GETOPT, op_getopt);
 	ts_ctl_register(TS_CTL_OP_TCP_QUERY, op_query);
+	ts_ctl_register(TS_CTL_OP_TCP_ACCEPT, op_accept);
 }
 
 int ts_chan_tcp_attach(struct ts_daemon *d)

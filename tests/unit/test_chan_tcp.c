@@ -1,8 +1,8 @@
 /* TCP sockets in tapsockd (core/daemon/chan_tcp.c) on a real libuv loop and
  * an engine with no device (in-engine loopback only), driven through the
  * control protocol as the shim drives it: socket, bind, listen, connect
- * with the filler, accepted connections arriving on the listener's channel
- * with their end A, data both ways with back-pressure, EOF, refusal and
+ * with the filler, accept (a token per queued connection on the listener's
+ * channel, then the ACCEPT op; the backlog is the engine's), data both ways with back-pressure, EOF, refusal and
  * resets.  Every test ends with no TCB, packet or channel left. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -189,28 +189,20 @@ static int so_error(struct fixture *f, int a)
 	return v;
 }
 
-/* One accepted connection from the listener's channel: its A and the peer
- * port from the 8-byte record. */
-static int take_accept(int l, uint16_t *rport)
+/* accept(2) as the shim does it: a token from the listener's channel,
+ * then the ACCEPT op, whose reply carries the connection's A and peer. */
+static int take_accept(struct fixture *f, int l, uint16_t *rport)
 {
-	uint8_t rec[8];
-	struct iovec iov = {.iov_base = rec, .iov_len = sizeof(rec)};
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = sizeof(u.b)};
-	struct cmsghdr *c;
-	int fd;
+	struct ts_ctl_sock_req m = {0};
+	struct ts_ctl_sock_rep rep;
+	char tok;
+	int fd = -1;
 
-	assert_int_equal(recvmsg(l, &mh, MSG_DONTWAIT), 8);
-	c = CMSG_FIRSTHDR(&mh);
-	assert_non_null(c);
-	assert_int_equal(c->cmsg_type, SCM_RIGHTS);
-	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	assert_int_equal(rec[0] << 24 | rec[1] << 16 | rec[2] << 8 | rec[3], LO);
-	*rport = (uint16_t)(rec[4] << 8 | rec[5]);
+	assert_int_equal(recv(l, &tok, 1, MSG_DONTWAIT), 1);
+	assert_int_equal(op(f, TS_CTL_OP_TCP_ACCEPT, &m, l, &rep, &fd), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(rep.addr, LO);
+	*rport = rep.port;
 	return fd;
 }
 
@@ -229,7 +221,7 @@ static void connected(struct fixture *f, int *l, int *c, int *s)
 	assert_true(writable(*c));
 	assert_int_equal(so_error(f, *c), 0);
 	assert_true(readable(*l));
-	*s = take_accept(*l, &rport);
+	*s = take_accept(f, *l, &rport);
 	assert_int_equal(op(f, TS_CTL_OP_TCP_NAME, &m, *c, &rep, NULL), 0);
 	assert_int_equal(rep.port, rport);
 }
@@ -390,6 +382,46 @@ static void test_close_with_unread_data_resets(void **state)
 	assert_int_equal(ts_chan_tcp_count(), 0);
 }
 
+/* listen(2)'s backlog is the engine's: with backlog 1, Linux keeps two
+ * established connections queued (sk_acceptq_is_full: qlen > backlog) and
+ * drops further SYNs; one token per queued connection; closing the
+ * listener resets the ones never accepted. */
+static void test_backlog_tokens_and_listener_close_resets(void **state)
+{
+	struct fixture *f = *state;
+	struct ts_ctl_sock_req m = {.addr = LO, .port = 7002, .optlen = 1};
+	char toks[8], got[4];
+	int l = new_socket(f), c[4], n = 0, s;
+	uint16_t rport;
+
+	assert_int_equal(op(f, TS_CTL_OP_TCP_BIND, &m, l, NULL, NULL), 0);
+	assert_int_equal(op(f, TS_CTL_OP_TCP_LISTEN, &m, l, NULL, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		c[i] = new_socket(f);
+		assert_int_equal(connect_filler(f, c[i], 7002), 0);
+	}
+	pump(f);
+	for (int i = 0; i < 4; i++)
+		n += writable(c[i]);
+	assert_int_equal(n, 2);
+	assert_int_equal(recv(l, toks, sizeof(toks), MSG_PEEK | MSG_DONTWAIT), 2);
+	s = take_accept(f, l, &rport);
+	assert_int_equal(write(s, "ok", 2), 2);
+	close(l);	/* the other queued connection is reset */
+	pump(f);
+	for (int i = 0; i < 4; i++) {
+		if (!writable(c[i]))
+			continue;
+		if (read(c[i], got, sizeof(got)) == 2)
+			continue;	/* the accepted one */
+		assert_int_equal(so_error(f, c[i]), ECONNRESET);
+	}
+	for (int i = 0; i < 4; i++)
+		close(c[i]);
+	close(s);
+	pump(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +437,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_unread_data_resets, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_tokens_and_listener_close_resets,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

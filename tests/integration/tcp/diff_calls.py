@@ -244,6 +244,27 @@ show("peer gone: SIGPIPE", lambda: pipes - before)
 show("peer gone: SO_ERROR", lambda: geti(c, socket.SOL_SOCKET, socket.SO_ERROR))
 c.close()
 
+# --- backlog: listen(1) keeps two connections queued (Linux: full when
+# qlen > backlog); further SYNs are dropped, so those clients wait ------------
+bl = sock()
+bl.bind((MY, 0))
+bl.listen(1)
+cs = []
+for _ in range(4):
+    x = sock()
+    x.setblocking(False)
+    x.connect_ex(bl.getsockname())
+    cs.append(x)
+time.sleep(0.3)
+show("backlog 1: connected clients", lambda: len(__import__("select").select([], cs, [], 0)[1]))
+bl.setblocking(False)
+show("backlog 1: accept", lambda: bl.accept()[1][0] == MY)
+show("backlog 1: accept again", lambda: bl.accept()[1][0] == MY)
+show("backlog 1: accept a third", lambda: bl.accept())
+for x in cs:
+    x.close()
+bl.close()
+
 # --- TIME_WAIT: the server closes first; a new bind of its port.  The
 # listener sets SO_REUSEADDR (its connections inherit it): Linux lets a new
 # bind with SO_REUSEADDR past a TIME_WAIT holder only if the holder had it.
