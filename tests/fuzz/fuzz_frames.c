@@ -642,7 +642,7 @@ static void rec_user(struct fz *z, const uint8_t *p, size_t n)
 		}
 		break;
 	case 4:
-		ts_tcp_setopt(*slot, (enum ts_tcp_opt)(b[1] % 17), (int)(int8_t)b[2]);
+		ts_tcp_setopt(*slot, (enum ts_tcp_opt)(b[1] % 24), (int)(int8_t)b[2]);
 		break;
 	case 5: {
 		struct ts_tcp_info info;

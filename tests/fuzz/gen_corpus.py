@@ -231,7 +231,7 @@ def tcp_scripts():
 
 
 CTLD_OPS = [1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 22, 32, 33, 34, 35, 36, 37, 38, 39,
-            48, 49, 50, 51, 52, 53, 54, 55, 7, 99]
+            48, 49, 50, 51, 52, 53, 54, 55, 7, 99, 56, 64]
 
 
 def crec(kind, fd, body=b""):
@@ -276,6 +276,7 @@ def ctld():
                                + crec(1, 2, b"reply") + crec(3, 0) + creq(52, sock_req(1, 0, 1, 0, 0, 0, 0, 0), fd=2)
                                + creq(55, tcp_sock, fd=2) + creq(54, sock_req(1, 0, 0, 0, 0, 1, 4, 4), fd=2)
                                + creq(53, sock_req(1, 0, 0, 0, 0, 6, 1, 4, struct.pack("<i", 1)), fd=2)
+                               + creq(64, struct.pack("<I", 0)) + creq(56, tcp_sock, fd=1)
                                + crec(2, 1) + crec(3, 0) + crec(2, 2) + crec(2, 0))
     c["tcp_connect_filler"] = (creq(48, tcp_sock) + crec(1, 0, b"\0" * 6)
                                + creq(51, sock_req(1, 0, 0, LO, 9, 0, 0, 6), fd=1) + crec(3, 0) + crec(3, 0))
