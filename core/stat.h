@@ -120,6 +120,7 @@
 	X(TcpExtTCPAbortOnClose)                                              \
 	X(TcpExtTCPAbortOnTimeout)                                            \
 	X(TcpExtTCPAbortOnLinger)                                             \
+	X(TcpExtTCPAbortOnMemory)  /* too many orphans (tcp_max_orphans) */   \
 	X(TcpExtEmbryonicRsts)     /* RST for a SYN-RECV connection */        \
 	X(TcpExtDelayedACKs)       /* the delayed-ACK timer sent an ACK */    \
 	X(TcpExtTCPOFOQueue)       /* segments kept out of order */           \

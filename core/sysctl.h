@@ -52,6 +52,8 @@ extern const char *const ts_cc_names[];
 	X(tcp_retries2, "net.ipv4.tcp_retries2", 1, 15, 0, 0, 0, 255, NULL)               \
 	X(tcp_orphan_retries, "net.ipv4.tcp_orphan_retries", 1, 0, 0, 0, 0, 255, NULL)    \
 	X(tcp_fin_timeout, "net.ipv4.tcp_fin_timeout", 1, 60, 0, 0, 1, 86400, NULL)       \
+	/* tcp_max_orphans: Linux sets ehash entries / 2, 131072 with 24 GB */ \
+	X(tcp_max_orphans, "net.ipv4.tcp_max_orphans", 1, 131072, 0, 0, 0, 2147483647, NULL) \
 	X(tcp_rfc1337, "net.ipv4.tcp_rfc1337", 1, 0, 0, 0, 0, 1, NULL)                    \
 	X(tcp_syncookies, "net.ipv4.tcp_syncookies", 1, 1, 0, 0, 0, 2, NULL)              \
 	X(tcp_max_syn_backlog, "net.ipv4.tcp_max_syn_backlog", 1, 4096, 0, 0, 1, 1000000, NULL) \

@@ -51,17 +51,39 @@ struct ts_tcb *ts_tcb_lookup(struct ts_tcp *tcp, const struct ts_tcp_key *k)
 	return tcb;
 }
 
-struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport)
+/* Linux reuseport_select_sock: reciprocal_scale(hash, num_socks). */
+static struct ts_tcb *reuseport_select(struct ts_tcp *tcp, struct ts_tcb *head,
+				       uint32_t laddr, uint16_t lport, uint32_t raddr,
+				       uint16_t rport)
+{
+	uint32_t n = 0, i;
+	struct ts_tcb *t;
+
+	if (head->rp_next == NULL)
+		return head;
+	for (t = head; t != NULL; t = t->rp_next)
+		n++;
+	i = (uint32_t)(((uint64_t)ts_tcp_flow_hash(&tcp->secrets, laddr, lport, raddr, rport) *
+			n) >> 32);
+	for (t = head; i > 0; i--)
+		t = t->rp_next;
+	return t;
+}
+
+struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport,
+				      uint32_t raddr, uint16_t rport)
 {
 	struct ts_tcb *tcb;
 	uint64_t key = (uint64_t)laddr << 16 | lport;
 
+	/* Linux compute_score: a listener on the exact address scores above
+	 * one on INADDR_ANY. */
 	HASH_FIND(lh, tcp->listeners, &key, sizeof(key), tcb);
 	if (tcb == NULL) {
 		key = lport; /* INADDR_ANY */
 		HASH_FIND(lh, tcp->listeners, &key, sizeof(key), tcb);
 	}
-	return tcb;
+	return tcb != NULL ? reuseport_select(tcp, tcb, laddr, lport, raddr, rport) : NULL;
 }
 
 int ts_tcb_hash(struct ts_tcb *tcb)
@@ -77,6 +99,30 @@ int ts_tcb_hash(struct ts_tcb *tcb)
 	return 0;
 }
 
+/* Takes a listener out of the listening hash, or out of its SO_REUSEPORT
+ * group: the rest of the group keeps serving (Linux
+ * reuseport_detach_sock). */
+static void listener_unhash(struct ts_tcp *tcp, struct ts_tcb *tcb)
+{
+	struct ts_tcb *head;
+
+	HASH_FIND(lh, tcp->listeners, &tcb->lkey, sizeof(tcb->lkey), head);
+	if (head == tcb) {
+		HASH_DELETE(lh, tcp->listeners, tcb);
+		if (tcb->rp_next != NULL)
+			HASH_ADD(lh, tcp->listeners, lkey, sizeof(tcb->rp_next->lkey), tcb->rp_next);
+	} else if (head != NULL) {
+		struct ts_tcb **pp = &head->rp_next;
+
+		while (*pp != NULL && *pp != tcb)
+			pp = &(*pp)->rp_next;
+		if (*pp == tcb)
+			*pp = tcb->rp_next;
+	}
+	tcb->rp_next = NULL;
+	tcb->listen_hashed = 0;
+}
+
 static void tcb_unhash(struct ts_tcb *tcb)
 {
 	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
@@ -85,10 +131,184 @@ static void tcb_unhash(struct ts_tcb *tcb)
 		HASH_DELETE(hh, tcp->conns, tcb);
 		tcb->hashed = 0;
 	}
-	if (tcb->listen_hashed) {
-		HASH_DELETE(lh, tcp->listeners, tcb);
-		tcb->listen_hashed = 0;
+	if (tcb->listen_hashed)
+		listener_unhash(tcp, tcb);
+}
+
+/* --- bind buckets (Linux inet_bind_bucket, inet_csk_get_port) ---------- */
+
+static struct ts_tcp_bucket *bucket_find(struct ts_tcp *tcp, uint16_t port)
+{
+	struct ts_tcp_bucket *b;
+
+	HASH_FIND(hh, tcp->bhash, &port, sizeof(port), b);
+	return b;
+}
+
+/* tcb becomes an owner of port (the bucket made if needed). */
+static int bucket_add(struct ts_tcp *tcp, struct ts_tcb *tcb, uint16_t port, int fastreuse)
+{
+	struct ts_tcp_bucket *b = bucket_find(tcp, port);
+
+	if (b == NULL) {
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return -ENOMEM;
+		b->port = port;
+		b->fastreuse = (int8_t)fastreuse;
+		HASH_ADD(hh, tcp->bhash, port, sizeof(b->port), b);
+	} else if (fastreuse == 0) {
+		/* Linux inet_csk_update_fastreuse: a bind without
+		 * SO_REUSEADDR joining owners ends the fast path (and makes
+		 * a connect-made port private); connects leave it as is. */
+		b->fastreuse = 0;
 	}
+	tcb->bnext = b->owners;
+	b->owners = tcb;
+	b->n++;
+	tcb->bucket = b;
+	tcb->key.lport = port;
+	tcb->flags |= TF_BOUND;
+	return 0;
+}
+
+/* Linux inet_put_port: tcb lets go of its local port. */
+static void tcb_unbind(struct ts_tcb *tcb)
+{
+	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+	struct ts_tcp_bucket *b = tcb->bucket;
+	struct ts_tcb **pp;
+
+	tcb->flags &= ~(TF_BOUND | TF_PORT_LOCK);
+	if (b == NULL)
+		return;
+	for (pp = &b->owners; *pp != NULL && *pp != tcb; pp = &(*pp)->bnext)
+		;
+	if (*pp == tcb) {
+		*pp = tcb->bnext;
+		b->n--;
+	}
+	tcb->bnext = NULL;
+	tcb->bucket = NULL;
+	if (b->owners == NULL) {
+		HASH_DELETE(hh, tcp->bhash, b);
+		free(b);
+	}
+}
+
+void ts_tcb_inherit_port(struct ts_tcb *child, struct ts_tcb *l)
+{
+	struct ts_tcp_bucket *b = l->bucket;
+
+	if (b == NULL)
+		return;
+	child->bnext = b->owners;
+	b->owners = child;
+	b->n++;
+	child->bucket = b;
+	child->flags |= TF_BOUND;
+}
+
+/* Linux inet_rcv_saddr_equal(sk, sk2, match_wildcard = true). */
+static int addr_overlap(uint32_t a, uint32_t b)
+{
+	return a == b || a == 0 || b == 0;
+}
+
+/* Linux 6.1 inet_csk_bind_conflict: would tcb, on addr, conflict with an
+ * owner of b?  relax: two SO_REUSEADDR sockets may share (not listening
+ * owners only); reuseport_ok: SO_REUSEPORT sockets of one uid may share
+ * (a TIME-WAIT one whatever its uid).  A TIME-WAIT owner keeps the flags
+ * of the socket it was (Linux inet_twsk_alloc copies sk_reuse), so it
+ * yields to SO_REUSEADDR only if it had it too. */
+static int bind_conflict(const struct ts_tcb *tcb, const struct ts_tcp_bucket *b,
+			 uint32_t addr, int relax, int reuseport_ok)
+{
+	int reuse = !!(tcb->flags & TF_REUSEADDR);
+	int reuseport = reuseport_ok && tcb->flags & TF_REUSEPORT;
+
+	for (const struct ts_tcb *o = b->owners; o != NULL; o = o->bnext) {
+		int o_reuse = reuse && o->flags & TF_REUSEADDR && o->state != TCPS_LISTEN;
+
+		if (o == tcb || !addr_overlap(addr, o->key.laddr))
+			continue;
+		if (!o_reuse && !(reuseport && o->flags & TF_REUSEPORT &&
+				  (o->state == TCPS_TIME_WAIT || o->uid == tcb->uid)))
+			return 1;
+		if (!relax && o_reuse)
+			return 1;
+	}
+	return 0;
+}
+
+/* Linux inet_csk_find_open_port, for bind(port 0) and listen() on an
+ * unbound socket: a random start, odd offsets first (connect() favours
+ * the other parity), the lower half of the range first for SO_REUSEADDR
+ * sockets; a port is free when no owner conflicts even without the
+ * relaxations.  0 when the range is full. */
+static uint16_t find_open_port(struct ts_tcp *tcp, const struct ts_tcb *tcb, uint32_t addr)
+{
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+	int attempt_half = tcb->flags & TF_REUSEADDR ? 1 : 0;
+
+	for (;;) {
+		uint32_t low = (uint32_t)sc->ip_local_port_range[0];
+		uint32_t high = (uint32_t)sc->ip_local_port_range[1] + 1;
+		uint32_t remaining, offset;
+
+		if (high <= low)
+			high = low + 1;
+		if (high - low < 4)
+			attempt_half = 0;
+		if (attempt_half) {
+			uint32_t half = low + (((high - low) >> 2) << 1);
+
+			if (attempt_half == 1)
+				high = half;
+			else
+				low = half;
+		}
+		remaining = high - low;
+		if (remaining > 1)
+			remaining &= ~1u;
+		offset = ts_engine_rand(tcb->eng) % remaining;
+		offset |= 1u;
+		for (int parity = 0; parity < 2; parity++, offset--) {
+			uint32_t port = low + offset;
+
+			for (uint32_t i = 0; i < remaining; i += 2, port += 2) {
+				struct ts_tcp_bucket *b;
+
+				if (port >= high)
+					port -= remaining;
+				b = bucket_find(tcp, (uint16_t)port);
+				if (b == NULL || !bind_conflict(tcb, b, addr, 0, 0))
+					return (uint16_t)port;
+			}
+			if (remaining <= 1)
+				break;
+		}
+		if (attempt_half != 1)
+			return 0;
+		attempt_half = 2; /* the upper half */
+	}
+}
+
+/* Linux inet_csk_get_port: 0, or -EADDRINUSE. */
+static int get_port(struct ts_tcp *tcp, struct ts_tcb *tcb, uint32_t addr, uint16_t port)
+{
+	struct ts_tcp_bucket *b;
+	int reuse = tcb->flags & TF_REUSEADDR && tcb->state != TCPS_LISTEN;
+
+	if (port == 0) {
+		port = find_open_port(tcp, tcb, addr);
+		if (port == 0)
+			return -EADDRINUSE;
+	} else if ((b = bucket_find(tcp, port)) != NULL &&
+		   bind_conflict(tcb, b, addr, 1, 1)) {
+		return -EADDRINUSE;
+	}
+	return bucket_add(tcp, tcb, port, reuse);
 }
 
 /* --- TCB lifecycle ----------------------------------------------------- */
@@ -129,6 +349,8 @@ void ts_tcb_free(struct ts_tcb *tcb)
 	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
 
 	tcb_unhash(tcb);
+	tcb_unbind(tcb);
+	ts_tcp_orphan_uncount(tcb);
 	ts_tcp_timers_stop(tcb);
 	if (tcb->listener != NULL) {
 		struct ts_tcb *l = tcb->listener;
@@ -286,6 +508,11 @@ void ts_tcp_done(struct ts_tcb *tcb, int err)
 	ts_tcp_timers_stop(tcb);
 	tcb->state = TCPS_CLOSED;
 	tcb_unhash(tcb);
+	/* Linux tcp_set_state(TCP_CLOSE): the port goes back unless bind()
+	 * chose it (SOCK_BINDPORT_LOCK).  Unlike Linux the TCB keeps
+	 * key.lport, which getsockname and ss still show. */
+	if (!(tcb->flags & TF_PORT_LOCK))
+		tcb_unbind(tcb);
 	if (tcb->flags & TF_ORPHAN || tcb->listener != NULL) {
 		/* Nobody holds it: an orphan, or a child never accepted
 		 * (Linux drops a reset child from the accept queue too). */
@@ -338,6 +565,8 @@ int ts_tcp_init(struct ts_engine *eng)
 		ts_tcp_secrets_set(&tcp->secrets,
 				   (uint64_t)ts_engine_rand(eng) << 32 | ts_engine_rand(eng));
 	tcp->next_port = (uint16_t)ts_engine_rand(eng);
+	for (int i = 0; i < 256; i++)
+		tcp->perturb[i] = ts_engine_rand(eng);
 	eng->l4[TS_IPPROTO_TCP].input = ts_tcp_input;
 	eng->l4[TS_IPPROTO_TCP].icmp_error = ts_tcp_icmp_error;
 	eng->l4[TS_IPPROTO_TCP].poll = l4_poll;
@@ -376,31 +605,13 @@ struct ts_tcb *ts_tcp_socket(struct ts_engine *eng, const struct ts_tcp_callback
 	return tcb;
 }
 
-/* Is (addr, port) taken for a new bind by tcb?  Linux's rules, reduced:
- * two sockets conflict on the same port when their addresses overlap
- * (equal, or either is INADDR_ANY), unless both set SO_REUSEADDR and
- * neither listens; a TIME_WAIT holder yields to SO_REUSEADDR. */
-static int port_conflict(struct ts_tcp *tcp, const struct ts_tcb *tcb, uint32_t addr,
-			 uint16_t port)
-{
-	for (struct ts_tcb *o = tcp->all; o != NULL; o = o->all_next) {
-		if (o == tcb || !(o->flags & TF_BOUND) || o->key.lport != port)
-			continue;
-		if (o->key.laddr != 0 && addr != 0 && o->key.laddr != addr)
-			continue;
-		if (tcb->flags & TF_REUSEADDR && o->state == TCPS_TIME_WAIT)
-			continue;
-		if (tcb->flags & TF_REUSEADDR && o->flags & TF_REUSEADDR &&
-		    o->state != TCPS_LISTEN)
-			continue;
-		return 1;
-	}
-	return 0;
-}
-
+/* Linux inet_bind: EINVAL (bound already), EADDRNOTAVAIL (not a local
+ * address), EACCES (privileged port), then inet_csk_get_port's
+ * EADDRINUSE (a conflict, or no free port for port 0). */
 int ts_tcp_bind(struct ts_tcb *tcb, uint32_t addr, uint16_t port)
 {
 	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
+	int r;
 
 	if (tcb->state != TCPS_CLOSED || tcb->flags & TF_BOUND)
 		return -EINVAL;
@@ -409,35 +620,25 @@ int ts_tcp_bind(struct ts_tcb *tcb, uint32_t addr, uint16_t port)
 	/* Linux inet_bind: privileged ports need CAP_NET_BIND_SERVICE. */
 	if (port != 0 && port < tcb->eng->sysctl.ip_unprivileged_port_start[0] && !tcb->bind_priv)
 		return -EACCES;
-	if (port == 0) {
-		int64_t lo = tcb->eng->sysctl.ip_local_port_range[0];
-		int64_t hi = tcb->eng->sysctl.ip_local_port_range[1];
-		uint32_t n = (uint32_t)(hi - lo + 1);
-
-		for (uint32_t i = 0; i < n; i++) {
-			uint16_t p = (uint16_t)(lo + (tcp->next_port + i) % n);
-
-			if (!port_conflict(tcp, tcb, addr, p)) {
-				port = p;
-				tcp->next_port = (uint16_t)(tcp->next_port + i + 1);
-				break;
-			}
-		}
-		if (port == 0)
-			return -EADDRINUSE;
-	} else if (port_conflict(tcp, tcb, addr, port)) {
-		return -EADDRINUSE;
-	}
 	tcb->key.laddr = addr;
-	tcb->key.lport = port;
-	tcb->flags |= TF_BOUND;
+	if ((r = get_port(tcp, tcb, addr, port)) < 0) {
+		tcb->key.laddr = 0;
+		return r;
+	}
+	if (port != 0)
+		tcb->flags |= TF_PORT_LOCK;
 	return 0;
 }
 
+/* Linux inet_csk_listen_start: the port is checked again as a listener
+ * (inet_csk_get_port with the state already LISTEN), then the socket
+ * joins the listening hash, in the SO_REUSEPORT group of a listener with
+ * the same address, port and uid if there is one (inet_reuseport_add_sock). */
 int ts_tcp_listen(struct ts_tcb *tcb, int backlog)
 {
 	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
 	int64_t somax = tcb->eng->sysctl.somaxconn[0];
+	struct ts_tcb *head;
 	int r;
 
 	if (tcb->state == TCPS_LISTEN) {
@@ -447,18 +648,32 @@ int ts_tcp_listen(struct ts_tcb *tcb, int backlog)
 	}
 	if (tcb->state != TCPS_CLOSED)
 		return -EINVAL;
-	if (!(tcb->flags & TF_BOUND) && (r = ts_tcp_bind(tcb, 0, 0)) < 0)
+	tcb->state = TCPS_LISTEN;
+	if (!(tcb->flags & TF_BOUND))
+		r = get_port(tcp, tcb, tcb->key.laddr, 0);
+	else
+		r = bind_conflict(tcb, tcb->bucket, tcb->key.laddr, 1, 1) ? -EADDRINUSE : 0;
+	if (r < 0) {
+		tcb->state = TCPS_CLOSED;
 		return r;
-	if (ts_tcb_lookup_listener(tcp, tcb->key.laddr, tcb->key.lport) != NULL &&
-	    ts_tcb_lookup_listener(tcp, tcb->key.laddr, tcb->key.lport)->key.laddr ==
-		    tcb->key.laddr)
-		return -EADDRINUSE;
+	}
 	/* Linux: the backlog is clamped by net.core.somaxconn. */
 	tcb->backlog = backlog < 0 || backlog > somax ? (int)somax : backlog;
 	tcb->lkey = (uint64_t)tcb->key.laddr << 16 | tcb->key.lport;
-	HASH_ADD(lh, tcp->listeners, lkey, sizeof(tcb->lkey), tcb);
+	HASH_FIND(lh, tcp->listeners, &tcb->lkey, sizeof(tcb->lkey), head);
+	if (head != NULL) {
+		/* Only a SO_REUSEPORT group of the same uid gets past the
+		 * conflict check: join it, last. */
+		struct ts_tcb *t = head;
+
+		while (t->rp_next != NULL)
+			t = t->rp_next;
+		t->rp_next = tcb;
+	} else {
+		HASH_ADD(lh, tcp->listeners, lkey, sizeof(tcb->lkey), tcb);
+	}
+	tcb->rp_next = NULL;
 	tcb->listen_hashed = 1;
-	tcb->state = TCPS_LISTEN;
 	return 0;
 }
 
@@ -490,6 +705,61 @@ uint32_t ts_tcb_cwnd(const struct ts_tcb *tcb)
 	return c > 0x7fffffff ? 0x7fffffff : (uint32_t)c;
 }
 
+/* Linux __inet_hash_connect: an ephemeral port for connect() on an
+ * unbound socket.  The search starts at a keyed hash of (saddr, daddr,
+ * dport) plus a per-hash perturbation, even offsets first; a port bound by
+ * bind()/listen() is never taken, one that only connect() uses is shared
+ * when the 4-tuple is new (so many connections to different peers may
+ * share a local port).  -EADDRNOTAVAIL when no port is left. */
+static int hash_connect(struct ts_tcp *tcp, struct ts_tcb *tcb)
+{
+	struct ts_sysctl *sc = &tcb->eng->sysctl;
+	uint32_t low = (uint32_t)sc->ip_local_port_range[0];
+	uint32_t high = (uint32_t)sc->ip_local_port_range[1] + 1;
+	uint64_t port_offset = ts_siphash_3u32(&tcp->secrets.flow, tcb->key.laddr,
+					       tcb->key.raddr, tcb->key.rport);
+	uint32_t idx = (uint32_t)port_offset & 255u;
+	uint32_t remaining, offset, i = 0;
+
+	if (high <= low)
+		high = low + 1;
+	remaining = high - low;
+	if (remaining > 1)
+		remaining &= ~1u;
+	offset = (tcp->perturb[idx] + (uint32_t)(port_offset >> 32)) % remaining;
+	offset &= ~1u;
+	for (int parity = 0; parity < 2; parity++, offset++) {
+		uint32_t port = low + offset;
+
+		for (i = 0; i < remaining; i += 2, port += 2) {
+			struct ts_tcp_bucket *b;
+
+			if (port >= high)
+				port -= remaining;
+			b = bucket_find(tcp, (uint16_t)port);
+			tcb->key.lport = (uint16_t)port;
+			if (b != NULL && (b->fastreuse >= 0 || ts_tcb_lookup(tcp, &tcb->key) != NULL))
+				continue;
+			if (bucket_add(tcp, tcb, (uint16_t)port, -1) < 0 || ts_tcb_hash(tcb) < 0) {
+				tcb_unbind(tcb);
+				tcb->key.lport = 0;
+				return -ENOMEM;
+			}
+			/* Linux: a little randomness for the next search. */
+			{
+				uint32_t rnd = (ts_engine_rand(tcb->eng) % 8) * 2;
+
+				tcp->perturb[idx] += (i > rnd ? i : rnd) + 2;
+			}
+			return 0;
+		}
+		if (remaining <= 1)
+			break;
+	}
+	tcb->key.lport = 0;
+	return -EADDRNOTAVAIL;
+}
+
 int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t now)
 {
 	struct ts_engine *eng = tcb->eng;
@@ -514,35 +784,18 @@ int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t no
 	tcb->key.rport = port;
 	if (tcb->key.laddr == 0)
 		tcb->key.laddr = ts_ip_select_src(eng, addr);
-	if (!(tcb->flags & TF_BOUND)) {
-		int64_t lo = eng->sysctl.ip_local_port_range[0];
-		int64_t hi = eng->sysctl.ip_local_port_range[1];
-		uint32_t n = (uint32_t)(hi - lo + 1);
-		uint16_t found = 0;
-
-		for (uint32_t i = 0; i < n && !found; i++) {
-			uint16_t p = (uint16_t)(lo + (tcp->next_port + i) % n);
-			int busy = 0;
-
-			tcb->key.lport = p;
-			if (ts_tcb_lookup(tcp, &tcb->key) != NULL)
-				continue;
-			for (struct ts_tcb *o = tcp->all; o && !busy; o = o->all_next)
-				busy = o != tcb && o->flags & TF_BOUND &&
-				       o->key.lport == p && o->key.raddr == 0;
-			if (!busy) {
-				found = p;
-				tcp->next_port = (uint16_t)(tcp->next_port + i + 1);
-			}
-		}
-		if (!found) {
-			tcb->key.lport = 0;
-			return -EADDRNOTAVAIL;
-		}
-		tcb->flags |= TF_BOUND;
+	if (!(tcb->flags & TF_BOUND))
+		r = hash_connect(tcp, tcb);
+	else
+		r = ts_tcb_hash(tcb) < 0 ? -EADDRNOTAVAIL : 0; /* __inet_check_established */
+	if (r < 0) {
+		/* Linux tcp_v4_connect's failure path forgets the peer. */
+		tcb->key.raddr = 0;
+		tcb->key.rport = 0;
+		if (!(tcb->flags & TF_BOUND))
+			tcb->key.laddr = 0;
+		return r;
 	}
-	if ((r = ts_tcb_hash(tcb)) < 0)
-		return -EADDRNOTAVAIL;
 	if ((r = ts_tcp_init_buffers(tcb)) < 0)
 		return r;
 	tcb->adv_mss = ts_tcp_mss_for(eng, addr);
@@ -695,6 +948,8 @@ int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now)
 		 * connecting one it closes it. */
 		if (tcb->state == TCPS_SYN_SENT) {
 			tcb_unhash(tcb);
+			if (!(tcb->flags & TF_PORT_LOCK))
+				tcb_unbind(tcb); /* Linux tcp_disconnect */
 			ts_tcp_timers_stop(tcb);
 			tcb->state = TCPS_CLOSED;
 			return 0;
@@ -791,7 +1046,14 @@ int ts_tcp_close(struct ts_tcb *tcb, uint64_t now)
 		ts_tcp_abort(tcb, now);
 		return 0;
 	}
-	tcb->flags |= TF_ORPHAN;
+	ts_tcp_orphan(tcb);
+	if (tcb->state != TCPS_TIME_WAIT && ts_tcp_too_many_orphans(ts_tcp_of(eng), 0)) {
+		/* Linux __tcp_close / tcp_check_oom: "too many orphaned
+		 * sockets": the one being orphaned is reset and freed. */
+		eng->stats.TcpExtTCPAbortOnMemory++;
+		ts_tcp_abort(tcb, now);
+		return 0;
+	}
 	switch (tcb->state) {
 	case TCPS_SYN_RECEIVED:
 	case TCPS_ESTABLISHED:
@@ -810,9 +1072,46 @@ int ts_tcp_close(struct ts_tcb *tcb, uint64_t now)
 	return 0;
 }
 
+void ts_tcp_orphan(struct ts_tcb *tcb)
+{
+	tcb->flags |= TF_ORPHAN;
+	if (!(tcb->flags & TF_ORPHAN_CNT) && tcb->state != TCPS_TIME_WAIT) {
+		tcb->flags |= TF_ORPHAN_CNT;
+		ts_tcp_of(tcb->eng)->orphans++;
+	}
+}
+
+void ts_tcp_orphan_uncount(struct ts_tcb *tcb)
+{
+	if (tcb->flags & TF_ORPHAN_CNT) {
+		tcb->flags &= ~TF_ORPHAN_CNT;
+		ts_tcp_of(tcb->eng)->orphans--;
+	}
+}
+
+int ts_tcp_too_many_orphans(struct ts_tcp *tcp, int shift)
+{
+	return ((int64_t)tcp->orphans << shift) > tcp->eng->sysctl.tcp_max_orphans[0];
+}
+
 int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value)
 {
 	switch (opt) {
+	case TS_TCP_REUSEPORT:
+		if (value)
+			tcb->flags |= TF_REUSEPORT;
+		else
+			tcb->flags &= ~TF_REUSEPORT;
+		return 0;
+	case TS_TCP_UID:
+		tcb->uid = (uint32_t)value;
+		return 0;
+	case TS_TCP_USER_TIMEOUT:
+		/* Linux do_tcp_setsockopt: negative values are EINVAL. */
+		if (value < 0)
+			return -EINVAL;
+		tcb->user_timeout = (uint32_t)value;
+		return 0;
 	case TS_TCP_NODELAY:
 		if (value)
 			tcb->flags |= TF_NODELAY;
@@ -940,6 +1239,15 @@ int ts_tcp_setopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int value)
 int ts_tcp_getopt(struct ts_tcb *tcb, enum ts_tcp_opt opt, int *value)
 {
 	switch (opt) {
+	case TS_TCP_REUSEPORT:
+		*value = !!(tcb->flags & TF_REUSEPORT);
+		return 0;
+	case TS_TCP_UID:
+		*value = (int)tcb->uid;
+		return 0;
+	case TS_TCP_USER_TIMEOUT:
+		*value = (int)tcb->user_timeout;
+		return 0;
 	case TS_TCP_NODELAY:
 		*value = !!(tcb->flags & TF_NODELAY);
 		return 0;

@@ -91,6 +91,10 @@ enum ts_tcp_opt {
 	TS_TCP_BIND_PRIV,	/* may bind below ip_unprivileged_port_start: 1 by
 				 * default; the daemon clears it for a process
 				 * without CAP_NET_BIND_SERVICE */
+	TS_TCP_REUSEPORT,	/* SO_REUSEPORT */
+	TS_TCP_UID,		/* the owner's uid (SO_REUSEPORT groups): set by
+				 * the daemon from SO_PEERCRED, 0 by default */
+	TS_TCP_USER_TIMEOUT,	/* TCP_USER_TIMEOUT, ms: 0 off */
 };
 
 /* Local/remote address and ports, host order: the connection table key. */
@@ -133,6 +137,24 @@ struct ts_tcp_xrec {
 #define TF_LOSS_RECOVERY 0x00400000u /* after an RTO, until snd_max acked */
 #define TF_SNDBUF_LOCK 0x00800000u /* SO_SNDBUF set: no autotuning (Linux) */
 #define TF_RCVBUF_LOCK 0x01000000u /* SO_RCVBUF set: no autotuning (Linux) */
+#define TF_REUSEPORT 0x02000000u /* SO_REUSEPORT */
+#define TF_PORT_LOCK 0x04000000u /* bind() chose the port (Linux SOCK_BINDPORT_LOCK):
+				  * kept when the connection closes */
+#define TF_ORPHAN_CNT 0x08000000u /* counted in tcp->orphans */
+
+/* Linux's inet_bind_bucket: every TCB using one local port (bound,
+ * listening, connected, accepted children, TIME-WAIT), the bind conflict
+ * rules' input. */
+struct ts_tcp_bucket {
+	uint16_t port;
+	/* -1: made by connect()'s port search (Linux __inet_hash_connect's
+	 * fastreuse = -1); only such a port is shared by later connects with
+	 * other destinations.  Otherwise 0 / 1 as Linux's tb->fastreuse. */
+	int8_t fastreuse;
+	int n;
+	struct ts_tcb *owners;		/* through tcb->bnext */
+	UT_hash_handle hh;
+};
 
 struct ts_tcb {
 	struct ts_engine *eng;
@@ -140,6 +162,14 @@ struct ts_tcb {
 	UT_hash_handle hh;		/* tcp->conns, by key */
 	UT_hash_handle lh;		/* tcp->listeners, by lkey */
 	uint64_t lkey;			/* laddr << 16 | lport */
+	/* SO_REUSEPORT group: the hashed listener heads a list of the others
+	 * on the same address and port (Linux sock_reuseport). */
+	struct ts_tcb *rp_next;
+	struct ts_tcp_bucket *bucket;	/* the local port's bind bucket */
+	struct ts_tcb *bnext;		/* next owner of bucket */
+	uint32_t uid;			/* owner (SO_REUSEPORT, bind rules) */
+	uint32_t user_timeout;		/* TCP_USER_TIMEOUT, ms; 0 off */
+	uint64_t probes_stamp;		/* first zero-window probe (Linux icsk_probes_tstamp) */
 	struct ts_tcb *all_next, *all_prev; /* every TCB */
 	int hashed, listen_hashed;
 	int zombie;			/* freed inside an entry point; reaped after */
@@ -273,6 +303,11 @@ struct ts_tcp {
 	struct ts_tcb *all;		/* every TCB */
 	int ntcb;
 	uint16_t next_port;
+	struct ts_tcp_bucket *bhash;	/* bind buckets by port */
+	int orphans;			/* TF_ORPHAN_CNT TCBs (tcp_max_orphans) */
+	/* Linux table_perturb: where connect()'s port search starts per
+	 * hash of (saddr, daddr, dport). */
+	uint32_t perturb[256];
 	struct ts_tcp_secrets secrets;	/* ISN, timestamp offsets, cookies */
 	/* Linux's global challenge-ACK budget (RFC 5961 7). */
 	uint64_t challenge_stamp;	/* second of the current budget */
@@ -372,7 +407,20 @@ void ts_tcp_enter(struct ts_tcp *tcp);
 void ts_tcp_leave(struct ts_tcp *tcp);
 int ts_tcb_hash(struct ts_tcb *tcb);
 struct ts_tcb *ts_tcb_lookup(struct ts_tcp *tcp, const struct ts_tcp_key *k);
-struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport);
+/* The listener for a SYN to laddr:lport from raddr:rport: an exact
+ * address before the wildcard, and within a SO_REUSEPORT group the member
+ * the flow hash picks (Linux inet_lhash2_lookup / reuseport_select_sock). */
+struct ts_tcb *ts_tcb_lookup_listener(struct ts_tcp *tcp, uint32_t laddr, uint16_t lport,
+				      uint32_t raddr, uint16_t rport);
+/* An accepted child joins its listener's bind bucket (Linux
+ * __inet_inherit_port). */
+void ts_tcb_inherit_port(struct ts_tcb *child, struct ts_tcb *listener);
+/* Marks tcb orphaned (close(2)), counting it for tcp_max_orphans unless
+ * it is in TIME-WAIT; leaving the count: ts_tcp_orphan_uncount. */
+void ts_tcp_orphan(struct ts_tcb *tcb);
+void ts_tcp_orphan_uncount(struct ts_tcb *tcb);
+/* Linux tcp_too_many_orphans: orphans << shift > tcp_max_orphans. */
+int ts_tcp_too_many_orphans(struct ts_tcp *tcp, int shift);
 /* The connection is over: reports err (0: graceful) and frees an orphan or
  * a child nobody accepted; the user's TCB stays in CLOSED. */
 void ts_tcp_done(struct ts_tcb *tcb, int err);

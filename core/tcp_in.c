@@ -84,9 +84,15 @@ static struct ts_tcb *child_alloc(struct ts_tcp *tcp, struct ts_tcb *l,
 	c->key.raddr = seg->src;
 	c->key.lport = seg->th.dport;
 	c->key.rport = seg->th.sport;
-	c->flags |= TF_PASSIVE | TF_BOUND |
+	/* Linux sk_clone_lock copies the listener, SO_REUSEADDR and
+	 * SO_REUSEPORT included (a TIME-WAIT child keeps them for the bind
+	 * rules), and __inet_inherit_port puts it on the listener's port. */
+	c->flags |= TF_PASSIVE |
 		    (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER | TF_CORK | TF_SNDBUF_LOCK |
-				 TF_RCVBUF_LOCK));
+				 TF_RCVBUF_LOCK | TF_REUSEADDR | TF_REUSEPORT));
+	ts_tcb_inherit_port(c, l);
+	c->uid = l->uid;
+	c->user_timeout = l->user_timeout;
 	c->keep_idle = l->keep_idle;
 	c->keep_intvl = l->keep_intvl;
 	c->keep_cnt = l->keep_cnt;
@@ -1324,7 +1330,7 @@ void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg)
 		tcb = NULL;
 	}
 	if (tcb == NULL) {
-		l = ts_tcb_lookup_listener(tcp, seg->dst, seg->th.dport);
+		l = ts_tcb_lookup_listener(tcp, seg->dst, seg->th.dport, seg->src, seg->th.sport);
 		if (l != NULL) {
 			listen_input(tcp, l, seg, isn);
 			return;

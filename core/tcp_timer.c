@@ -255,13 +255,18 @@ void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now)
 	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL (Linux: 60 s). */
 	ts_tcp_timers_stop(tcb);
 	tcb->state = TCPS_TIME_WAIT;
+	/* Linux: a TIME-WAIT socket is no longer an orphan (tcp_max_tw_buckets
+	 * bounds those, not tcp_max_orphans). */
+	ts_tcp_orphan_uncount(tcb);
 	ts_tcp_timer_set(tcb, TCPT_2MSL, now + 2 * ms(tcb->eng->sysctl.tcp_msl[0]));
 }
 
 /* Linux retransmits_timed_out(): tcp_retries2-style limits are a time
  * budget, what `boundary` backoffs from tcp_rto_min would take, counted
- * from the first retransmission's original send. */
-static int retransmits_timed_out(const struct ts_tcb *tcb, int boundary, uint64_t now)
+ * from the first retransmission's original send; TCP_USER_TIMEOUT
+ * (user_ms, when not 0) replaces that budget. */
+static int retransmits_timed_out(const struct ts_tcb *tcb, int boundary, uint64_t user_ms,
+				 uint64_t now)
 {
 	struct ts_sysctl *sc = &tcb->eng->sysctl;
 	uint64_t base = ms(sc->tcp_rto_min[0]);
@@ -271,6 +276,8 @@ static int retransmits_timed_out(const struct ts_tcb *tcb, int boundary, uint64_
 
 	if (tcb->retransmits == 0)
 		return 0;
+	if (user_ms != 0)
+		return now - tcb->retrans_stamp >= ms((int64_t)user_ms);
 	while ((base << (thresh + 1)) <= max)
 		thresh++; /* ilog2(rto_max / rto_min) */
 	if (boundary <= thresh)
@@ -313,14 +320,32 @@ static int write_timeout(struct ts_tcb *tcb, uint64_t now)
 			ts_tcp_done(tcb, ETIMEDOUT);
 			return 1;
 		}
+		/* Linux tcp_write_timeout: TCP_USER_TIMEOUT also ends a
+		 * connect() before tcp_syn_retries runs out. */
+		if (!expired && tcb->user_timeout && !(tcb->flags & TF_PASSIVE))
+			expired = retransmits_timed_out(tcb, limit, tcb->user_timeout, now);
 		if (expired)
 			eng->stats.TcpAttemptFails++;
 	} else {
 		int until = (int)eng->sysctl.tcp_retries2[0];
 
-		if (tcb->flags & TF_ORPHAN)
+		if (tcb->flags & TF_ORPHAN) {
+			/* Linux tcp_out_of_resources: with too many orphans
+			 * (twice as strict for one whose RTO hit its cap)
+			 * the orphan is reset and freed. */
+			int alive = tcb->rto < ms(eng->sysctl.tcp_rto_max[0]);
+
+			if (ts_tcp_too_many_orphans(ts_tcp_of(eng), alive ? 0 : 1)) {
+				eng->stats.TcpExtTCPAbortOnMemory++;
+				ts_tcp_send_rst_tcb(tcb, now);
+				ts_tcp_done(tcb, 0);
+				return 1;
+			}
 			until = orphan_retries(tcb);
-		expired = retransmits_timed_out(tcb, until, now);
+		}
+		/* Linux tcp_write_timeout: TCP_USER_TIMEOUT, when set,
+		 * decides instead of tcp_retries2 / tcp_orphan_retries. */
+		expired = retransmits_timed_out(tcb, until, tcb->user_timeout, now);
 	}
 	if (!expired)
 		return 0;
@@ -387,6 +412,15 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 	ts_tcp_output(tcb, now);
 	if (tcb->timer[TCPT_REXMT] == TS_NEVER)
 		ts_tcp_rexmt_arm(tcb, now);
+	if (tcb->user_timeout && tcb->timer[TCPT_REXMT] != TS_NEVER) {
+		/* Linux tcp_clamp_rto_to_user_timeout: the next timeout comes
+		 * no later than the user timeout (at once if it passed). */
+		uint64_t end = tcb->retrans_stamp + ms((int64_t)tcb->user_timeout);
+		uint64_t at = end > now ? end : now + TS_USEC_PER_MSEC;
+
+		if (at < tcb->timer[TCPT_REXMT])
+			ts_tcp_timer_set(tcb, TCPT_REXMT, at);
+	}
 	return 0;
 }
 
@@ -401,8 +435,24 @@ static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
 
 	if (tcb->snd_nxt != tcb->snd_una || tcb->snd_max != tcb->snd_una)
 		return 0;
-	if (tcb->flags & TF_ORPHAN)
+	if (tcb->flags & TF_ORPHAN) {
+		/* Linux tcp_probe_timer: tcp_out_of_resources for orphans. */
+		int alive = tcb->rto < max;
+
+		if (ts_tcp_too_many_orphans(ts_tcp_of(eng), alive ? 0 : 1)) {
+			eng->stats.TcpExtTCPAbortOnMemory++;
+			ts_tcp_send_rst_tcb(tcb, now);
+			ts_tcp_done(tcb, 0);
+			return 1;
+		}
 		limit = orphan_retries(tcb);
+	}
+	/* Linux 6.1 tcp_probe_timer: with TCP_USER_TIMEOUT the probes
+	 * give up that long after the first one (icsk_probes_tstamp). */
+	if (tcb->probes_out == 0)
+		tcb->probes_stamp = now;
+	else if (tcb->user_timeout && now - tcb->probes_stamp >= ms((int64_t)tcb->user_timeout))
+		limit = 0;
 	if (tcb->probes_out >= limit) {
 		eng->stats.TcpExtTCPAbortOnTimeout++;
 		ts_tcp_done(tcb, ETIMEDOUT);
@@ -451,7 +501,12 @@ static int keep_timeout(struct ts_tcb *tcb, uint64_t now)
 	}
 	idle = now - tcb->last_rcv;
 	if (idle >= keep_idle(tcb)) {
-		if (tcb->probes_out >= keep_cnt(tcb)) {
+		/* Linux tcp_keepalive_timer: with TCP_USER_TIMEOUT, give up
+		 * once the peer has been silent that long and a probe is
+		 * out, whatever TCP_KEEPCNT says. */
+		if ((tcb->user_timeout && idle >= ms((int64_t)tcb->user_timeout) &&
+		     tcb->probes_out > 0) ||
+		    (!tcb->user_timeout && tcb->probes_out >= keep_cnt(tcb))) {
 			/* RFC 1122 4.2.3.6; Linux resets the peer too. */
 			ts_tcp_send_rst_tcb(tcb, now);
 			eng->stats.TcpExtTCPAbortOnTimeout++;
