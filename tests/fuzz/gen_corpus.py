@@ -288,6 +288,21 @@ def ctld():
     return c
 
 
+def wire():
+    c = {}
+    c["tcp_syn_opts"] = tcp(5555, 80, 1, 0, SYN, opts=MSS + SACKOK + TS[2:] + b"\x01" + WS[1:])
+    c["tcp_sack4"] = tcp(80, 5555, 1, 2, ACK, opts=b"\x01\x01\x05\x22" + b"".join(
+        struct.pack("!II", 100 * i, 100 * i + 50) for i in range(4)))
+    c["tcp_ts_sack"] = tcp(80, 5555, 1, 2, ACK, opts=TS + b"\x01\x01\x05\x12" + struct.pack("!IIII", 5, 9, 20, 30))
+    c["tcp_bad_optlen"] = tcp(80, 5555, 1, 2, ACK, opts=MSS + b"\x08\x01\x00\x00")
+    c["eth_tcp"] = eth(ip(6, tcp(8080, 40000, 1, 2, SYN | ACK, opts=MSS + WS)))
+    c["eth_udp"] = eth(ip(17, udp(9, 7, b"hello")))
+    c["eth_arp"] = eth(arp(1, PEER, ENG), 0x0806, BCAST)
+    c["eth_icmp_err"] = eth(ip(1, icmp(3, 3, 0, ip(17, udp(7, 9, b"q"), src=ENG, dst=PEER)[:28])))
+    c["ip_frag"] = ip(17, udp(9, 7, b"x" * 40)[:24], frag=0x2000)
+    return c
+
+
 def write(name, corpus):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -301,3 +316,4 @@ if __name__ == "__main__":
     write("ctl", ctl())
     write("tcp", tcp_scripts())
     write("ctld", ctld())
+    write("wire", wire())
