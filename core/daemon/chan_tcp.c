@@ -67,6 +67,7 @@ struct tchan {
 	unsigned closing : 1;
 	unsigned reuseport : 1;
 	unsigned established : 1;
+	int sndbuf_val, rcvbuf_val;	/* SO_SNDBUF/SO_RCVBUF as Linux reports them */
 	int user_timeout;		/* TCP_USER_TIMEOUT, stored */
 	int rcvlowat;
 	int tokens;			/* listener: token bytes not yet ACCEPTed */
@@ -933,16 +934,33 @@ static int op_setopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 	if (o < 0)
 		return -ENOPROTOOPT;
 	if (o == TS_TCP_SNDBUF || o == TS_TCP_RCVBUF) {
-		/* Linux sock_setsockopt: the value is doubled, at least
-		 * SOCK_MIN_*BUF, at most wmem_max/rmem_max doubled. */
-		if (v < 2304)
-			v = 2304;
-		v *= 2;
+		/* Linux sock_setsockopt: min(val, wmem_max/rmem_max) (as u32;
+		 * the FORCE variants skip it, negative is 0), doubled, at
+		 * least SOCK_MIN_SNDBUF 4608 / SOCK_MIN_RCVBUF 2304.  The
+		 * engine rounds its ring up to a power of two; getsockopt
+		 * reports Linux's figure. */
+		int snd = o == TS_TCP_SNDBUF;
+		int force = m.name == SO_SNDBUFFORCE || m.name == SO_RCVBUFFORCE;
+		uint64_t max = (uint64_t)(snd ? d->eng.sysctl.wmem_max[0] : d->eng.sysctl.rmem_max[0]);
+		uint64_t val = force ? (uint64_t)(v < 0 ? 0 : v) : (uint32_t)v;
+		int min = snd ? 4608 : 2304;
+
+		if (!force && val > max)
+			val = max;
+		val *= 2;
+		if (val > 0x7fffffff)
+			val = 0x7fffffff;
+		v = (int)val < min ? min : (int)val;
+		r = ts_tcp_setopt(c->tcb, (enum ts_tcp_opt)o, v);
+		if (r == 0) {
+			if (snd)
+				c->sndbuf_val = v;
+			else
+				c->rcvbuf_val = v;
+		}
+		return r;
 	}
-	r = ts_tcp_setopt(c->tcb, (enum ts_tcp_opt)o, v);
-	if (r == 0 && o == TS_TCP_REUSEADDR)
-		r = 0;
-	return r;
+	return ts_tcp_setopt(c->tcb, (enum ts_tcp_opt)o, v);
 }
 
 static int op_getopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_rep *rep)
@@ -990,6 +1008,10 @@ static int op_getopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		r = ts_tcp_getopt(c->tcb, (enum ts_tcp_opt)o, &v);
 		if (r < 0)
 			return r;
+		if (o == TS_TCP_SNDBUF && c->sndbuf_val != 0)
+			v = c->sndbuf_val;
+		if (o == TS_TCP_RCVBUF && c->rcvbuf_val != 0)
+			v = c->rcvbuf_val;
 		put_int(&out, m.optlen, v);
 	}
 	return ts_ctl_sock_rep_encode(&rep->body, &out);

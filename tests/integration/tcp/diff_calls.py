@@ -70,6 +70,16 @@ for n in ("SO_TYPE", "SO_DOMAIN", "SO_PROTOCOL", "SO_ACCEPTCONN", "SO_ERROR",
 show("fresh TCP_NODELAY", lambda: geti(s, socket.IPPROTO_TCP, socket.TCP_NODELAY))
 show("fresh SO_LINGER", lambda: struct.unpack("ii", s.getsockopt(socket.SOL_SOCKET,
                                                                   socket.SO_LINGER, 8)))
+for n, v in (("SO_SNDBUF", None), ("SO_RCVBUF", None), ("SO_SNDBUF", 65536),
+             ("SO_RCVBUF", 100000), ("SO_SNDBUF", 10), ("SO_RCVBUF", 10)):
+    if v is not None:
+        show("fresh setsockopt %s %d" % (n, v), lambda: s.setsockopt(
+            socket.SOL_SOCKET, getattr(socket, n), v))
+    show("fresh getsockopt " + n, lambda: geti(s, socket.SOL_SOCKET, getattr(socket, n)))
+show("fresh TCP_MAXSEG", lambda: geti(s, socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+show("fresh setsockopt TCP_MAXSEG 1000", lambda: s.setsockopt(socket.IPPROTO_TCP,
+                                                              socket.TCP_MAXSEG, 1000))
+show("fresh getsockopt TCP_MAXSEG", lambda: geti(s, socket.IPPROTO_TCP, socket.TCP_MAXSEG))
 show("fresh getsockname", lambda: s.getsockname())
 show("fresh getpeername", lambda: s.getpeername())
 show("fresh shutdown RDWR", lambda: s.shutdown(socket.SHUT_RDWR))
