@@ -644,6 +644,7 @@ static int op_socket(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		return -ENOMEM;
 	}
 	ts_tcp_setopt(c->tcb, TS_TCP_BIND_PRIV, may_bind_priv(req->conn));
+	ts_tcp_setopt(c->tcb, TS_TCP_UID, (int)req->conn->cred.uid); /* SO_REUSEPORT groups */
 	tchan_update(c);
 	rep->fds[0] = afd;
 	rep->nfds = 1;
@@ -916,7 +917,7 @@ static int op_setopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		v = m.opt[0];	/* IP_TTL/IP_TOS may be one byte (do_ip_setsockopt) */
 	if (m.level == SOL_SOCKET && m.name == SO_REUSEPORT) {
 		c->reuseport = v != 0;
-		return 0;
+		return ts_tcp_setopt(c->tcb, TS_TCP_REUSEPORT, v != 0);
 	}
 	if (m.level == SOL_SOCKET && (m.name == SO_SNDBUFFORCE || m.name == SO_RCVBUFFORCE) &&
 	    req->conn->cred.uid != 0)
@@ -925,7 +926,7 @@ static int op_setopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		if (v < 0)
 			return -EINVAL;
 		c->user_timeout = v;
-		return 0;
+		return ts_tcp_setopt(c->tcb, TS_TCP_USER_TIMEOUT, v);
 	}
 	if (m.level == SOL_SOCKET && (m.name == SO_PRIORITY || m.name == SO_OOBINLINE ||
 				      m.name == SO_DONTROUTE || m.name == SO_BROADCAST))
@@ -987,13 +988,15 @@ static int op_getopt(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		out.n = (uint16_t)(m.optlen < sizeof(lg) ? m.optlen : sizeof(lg));
 		memcpy(out.opt, &lg, out.n);
 	} else if (m.level == SOL_SOCKET && m.name == SO_REUSEPORT) {
-		put_int(&out, m.optlen, c->reuseport);
+		ts_tcp_getopt(c->tcb, TS_TCP_REUSEPORT, &v); /* accepted: the listener's */
+		put_int(&out, m.optlen, v);
 	} else if (m.level == SOL_SOCKET && m.name == SO_ACCEPTCONN) {
 		put_int(&out, m.optlen, c->tcb->state == TCPS_LISTEN);
 	} else if (m.level == IPPROTO_TCP && m.name == TCP_INFO) {
 		fill_info(c, &out, m.optlen);
 	} else if (m.level == IPPROTO_TCP && m.name == TCP_USER_TIMEOUT) {
-		put_int(&out, m.optlen, c->user_timeout);
+		ts_tcp_getopt(c->tcb, TS_TCP_USER_TIMEOUT, &v); /* accepted: the listener's */
+		put_int(&out, m.optlen, v);
 	} else if (m.level == IPPROTO_TCP && m.name == TCP_CONGESTION) {
 		char name[16];
 
