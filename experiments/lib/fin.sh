@@ -47,11 +47,35 @@ fin_column() {
 	esac
 }
 
+# fin4, kernel column: tapsock's client holds the TIME-WAIT.  Its timer,
+# read with tapsock ss -o, against 2 MSL counted from the first FIN and
+# from the retransmitted one (printed, not asserted: it is about time).
+tw_restart() {
+	local tag=$1 line left now fins t1 t2 twl
+	now=$(date +%s.%N)
+	line=$(timeout 10 "$TAPSOCK" ss --lab "$LAB" -tano 2>/dev/null | grep TIME-WAIT | grep ":$PORT ")
+	left=$(printf '%s' "$line" | sed -n 's/.*timewait,\([0-9.]*\)sec.*/\1/p')
+	fins=$(timeout 10 tcpdump -tt -n -r "$WORK/$tag.pcap" \
+		"src port $PORT and tcp[tcpflags] & tcp-fin != 0" 2>/dev/null | awk '{ print $1 }')
+	t1=$(printf '%s\n' "$fins" | sed -n 1p)
+	t2=$(printf '%s\n' "$fins" | sed -n 2p)
+	[ -n "$left" ] && [ -n "$t1" ] && [ -n "$t2" ] || return 0
+	twl=$((2 * 30000 / SCALE))
+	say "  TIME-WAIT restart: tapsock ss -o shows $left s left of 2 MSL = $(python3 -c "print($twl/1000)") s;"
+	python3 -c "
+n, t1, t2, tw, left = $now, $t1, $t2, $twl / 1000, $left
+a, b = tw - (n - t1), tw - (n - t2)
+print('  counted from the first FIN it would be %.3f s, from the retransmitted FIN %.3f s:' % (a, b))
+print('  the retransmitted FIN %s the timer (RFC 9293 3.10.7.4 says: restart it)' %
+      ('restarted' if abs(left - b) < abs(left - a) else 'did NOT restart'))"
+}
+
 fin_experiment() {
 	local n=$1
 	title "kernel column: the kernel's timer repairs it (tapsock is the peer)"
 	if need_tcp_shim; then
 		fin_column "$n" k k
+		[ "$n" = 4 ] && have_ess && tw_restart k
 	fi
 	title "tapsock column: tapsock's timer repairs it (the kernel is the peer)"
 	if need_tcp_shim; then
