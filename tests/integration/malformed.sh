@@ -47,11 +47,14 @@ s.send(frames[kind])
 PY
 }
 
+# A function, so wait_until reads the counter on every try.
+moved() { [ "$(stat_get "$1")" -gt "$2" ]; }
+
 check() { # kind counter
 	local before after
 	before=$(stat_get "$2")
 	inject "$1" || fail "could not inject the $1 frame"
-	wait_until 5 test "$(stat_get "$2")" -gt "$before" ||
+	wait_until 5 moved "$2" "$before" ||
 		fail "$1 frame: $2 did not move (still $before)"
 	after=$(stat_get "$2")
 	assert_eq "$((after - before))" 1 "$1 frame: $2 delta"

@@ -12,6 +12,8 @@ mktmp
 T="$TS_SRCDIR/tests/integration/tcp"
 dpid=$(ts info --lab "$LAB" | awk '$1 == "pid" { print $2 }')
 nfd() { ls "/proc/$dpid/fd" | wc -l; }
+# A function, so wait_until samples the count on every try.
+fds_back() { [ "$(nfd)" -le "$base" ]; }
 base=$(nfd)
 rsts0=$(stat_get TcpOutRsts)
 
@@ -27,7 +29,7 @@ pkill -KILL -f "nc -n $KERNEL_IP 7500" || fail "no preloaded nc to kill"
 wait_until 10 sh -c "! kill -0 $kpid 2>/dev/null" || fail "kernel nc never saw the end"
 wait "$kpid" 2>/dev/null
 wait "$npid" 2>/dev/null
-wait_until 10 test "$(nfd)" -le "$base" || fail "daemon fds: $(nfd), were $base"
+wait_until 10 fds_back || fail "daemon fds: $(nfd), were $base"
 
 # 2. Killed receiver with unread data: a preloaded reader that never reads,
 # killed while the kernel side is still sending: an RST (Linux: close with
@@ -52,7 +54,7 @@ wait "$kspid"
 wait "$rpid" 2>/dev/null
 assert_contains "$(cat "$TMPD/ks.log")" "Connection reset by peer" "the kernel sender sees the RST"
 assert_ge "$(stat_get TcpOutRsts)" $((rsts0 + 1)) "an RST was sent"
-wait_until 10 test "$(nfd)" -le "$base" || fail "daemon fds: $(nfd), were $base"
+wait_until 10 fds_back || fail "daemon fds: $(nfd), were $base"
 
 # 3. The daemon still serves.
 kside timeout 20 nc -n -l "$KERNEL_IP" 7502 >"$TMPD/k3.out" &
