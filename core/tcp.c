@@ -7,11 +7,15 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 #include "ipv4.h"
+#include "tcp_trace.h"
+#include "wire.h"
 
 const char *const ts_tcp_timer_names[TCPT_NTIMERS] = {
 	"on", "persist", "delack", "keepalive", "timewait", "probe",
@@ -348,6 +352,9 @@ void ts_tcb_free(struct ts_tcb *tcb)
 {
 	struct ts_tcp *tcp = ts_tcp_of(tcb->eng);
 
+	/* A listener closed, a half-open child dropped: the end of it. */
+	if (tcb->eng->trace.ring != NULL && tcb->state != TCPS_CLOSED && !tcb->zombie)
+		ts_tcp_trace_state(tcb, TCPS_CLOSED, "freed", tcb->eng->now);
 	tcb_unhash(tcb);
 	tcb_unbind(tcb);
 	ts_tcp_orphan_uncount(tcb);
@@ -469,7 +476,67 @@ uint32_t ts_tcb_rcvbuf(const struct ts_tcb *tcb)
 
 void ts_tcp_set_state(struct ts_tcb *tcb, int state)
 {
-	tcb->state = state;
+	ts_tcp_state_set(tcb, state, NULL, tcb->eng->now);
+}
+
+/* --- trace (tcp_trace.h) ----------------------------------------------- */
+
+/* "A.B.C.D:P A.B.C.D:P": local end first. */
+static void tuple_str(char *buf, size_t len, uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp)
+{
+	char a[16], b[16];
+
+	snprintf(buf, len, "%s:%u %s:%u", ts_ip4_str(la, a), lp, ts_ip4_str(ra, b), rp);
+}
+
+void ts_tcp_trace_emit(const struct ts_tcb *tcb, uint64_t now, unsigned kind, const char *fmt,
+		       ...)
+{
+	char t[48], msg[TS_TRACE_MSG];
+	va_list ap;
+
+	if (tcb->eng->trace.ring == NULL)
+		return;
+	tuple_str(t, sizeof(t), tcb->key.laddr, tcb->key.lport, tcb->key.raddr, tcb->key.rport);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ts_trace_emit(&tcb->eng->trace, now, kind, "%s %s", t, msg);
+}
+
+/* Linux's names (ss), except CLOSED: ss says UNCONN for a socket never
+ * connected, Linux's tcp_set_state (and its sock:inet_sock_set_state
+ * tracepoint) says CLOSE for a connection that ended. */
+static const char *trace_state_name(int s)
+{
+	return s == TCPS_CLOSED ? "CLOSE" : ts_tcp_state_name(s);
+}
+
+void ts_tcp_trace_state(const struct ts_tcb *tcb, int state, const char *why, uint64_t now)
+{
+	TS_TCP_TRACE(tcb, now, TS_TRACE_STATE, "%s -> %s%s%s%s", trace_state_name(tcb->state),
+		     trace_state_name(state), why != NULL ? " (" : "", why != NULL ? why : "",
+		     why != NULL ? ")" : "");
+}
+
+void ts_tcp_trace_rxt(const struct ts_tcb *tcb, uint64_t now, uint8_t flags, uint32_t seq,
+		      uint32_t len, const char *why)
+{
+	uint32_t rel = seq - tcb->iss;
+	uint32_t end = rel + len + !!(flags & TH_SYN) + !!(flags & TH_FIN);
+
+	TS_TCP_TRACE(tcb, now, TS_TRACE_RETRANS, "retrans seq=%u..%u len=%u reason=%s abs=%u", rel,
+		     end, len, why, seq);
+}
+
+void ts_tcp_trace_seg_drop(struct ts_engine *eng, const struct tcp_seg *seg, const char *counter)
+{
+	char t[48];
+
+	if (eng->trace.ring == NULL)
+		return;
+	tuple_str(t, sizeof(t), seg->dst, seg->th.dport, seg->src, seg->th.sport);
+	ts_trace_emit(&eng->trace, eng->now, TS_TRACE_DROP, "%s drop %s", t, counter);
 }
 
 uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr)
@@ -501,12 +568,34 @@ uint8_t ts_tcp_choose_wscale(struct ts_engine *eng, uint32_t bufsize)
 	return ws;
 }
 
+/* Why a connection ended, for the trace. */
+static const char *err_why(int err)
+{
+	switch (err) {
+	case 0:
+		return NULL;
+	case ETIMEDOUT:
+		return "timeout";
+	case ECONNRESET:
+		return "rst";
+	case ECONNREFUSED:
+		return "refused";
+	case EPIPE:
+		return "epipe";
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return "unreachable";
+	default:
+		return "error";
+	}
+}
+
 void ts_tcp_done(struct ts_tcb *tcb, int err)
 {
 	const struct ts_tcp_callbacks *cb = tcb->cb;
 
 	ts_tcp_timers_stop(tcb);
-	tcb->state = TCPS_CLOSED;
+	ts_tcp_state_set(tcb, TCPS_CLOSED, err_why(err), tcb->eng->now);
 	tcb_unhash(tcb);
 	/* Linux tcp_set_state(TCP_CLOSE): the port goes back unless bind()
 	 * chose it (SOCK_BINDPORT_LOCK).  Unlike Linux the TCB keeps
@@ -648,13 +737,13 @@ int ts_tcp_listen(struct ts_tcb *tcb, int backlog)
 	}
 	if (tcb->state != TCPS_CLOSED)
 		return -EINVAL;
-	tcb->state = TCPS_LISTEN;
+	ts_tcp_state_set(tcb, TCPS_LISTEN, NULL, tcb->eng->now);
 	if (!(tcb->flags & TF_BOUND))
 		r = get_port(tcp, tcb, tcb->key.laddr, 0);
 	else
 		r = bind_conflict(tcb, tcb->bucket, tcb->key.laddr, 1, 1) ? -EADDRINUSE : 0;
 	if (r < 0) {
-		tcb->state = TCPS_CLOSED;
+		ts_tcp_state_set(tcb, TCPS_CLOSED, "eaddrinuse", tcb->eng->now);
 		return r;
 	}
 	/* Linux: the backlog is clamped by net.core.somaxconn. */
@@ -812,7 +901,7 @@ int ts_tcp_connect(struct ts_tcb *tcb, uint32_t addr, uint16_t port, uint64_t no
 	tcb->created = now;
 	tcb->mss = tcb->adv_mss;
 	ts_tcb_cc_start(tcb, now);
-	tcb->state = TCPS_SYN_SENT;
+	ts_tcp_state_set(tcb, TCPS_SYN_SENT, NULL, now);
 	eng->stats.TcpActiveOpens++;
 	/* RFC 9293 3.10.1: send SYN, enter SYN-SENT. */
 	ts_tcp_output(tcb, now);
@@ -951,7 +1040,7 @@ int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now)
 			if (!(tcb->flags & TF_PORT_LOCK))
 				tcb_unbind(tcb); /* Linux tcp_disconnect */
 			ts_tcp_timers_stop(tcb);
-			tcb->state = TCPS_CLOSED;
+			ts_tcp_state_set(tcb, TCPS_CLOSED, "shutdown", now);
 			return 0;
 		}
 		return -ENOTCONN;
@@ -965,10 +1054,10 @@ int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now)
 		 * the data and enters FIN-WAIT-1; in CLOSE-WAIT, LAST-ACK. */
 		if (tcb->state == TCPS_ESTABLISHED || tcb->state == TCPS_SYN_RECEIVED) {
 			tcb->flags |= TF_FIN_QUEUED;
-			tcb->state = TCPS_FIN_WAIT_1;
+			ts_tcp_state_set(tcb, TCPS_FIN_WAIT_1, NULL, now);
 		} else if (tcb->state == TCPS_CLOSE_WAIT) {
 			tcb->flags |= TF_FIN_QUEUED;
-			tcb->state = TCPS_LAST_ACK;
+			ts_tcp_state_set(tcb, TCPS_LAST_ACK, NULL, now);
 		}
 		ts_tcp_output(tcb, now);
 	}
