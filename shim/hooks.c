@@ -482,12 +482,43 @@ static ssize_t recvmsg_common(int fd, struct ts_shim_sock *s, struct msghdr *um,
 	return r;
 }
 
+static void adopt_received(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			ts_shim_adopt_fd(f);
+		}
+	}
+}
+
 TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct ts_shim_sock *s = ours(fd);
 
-	if (s == NULL)
-		return ts_real.recvmsg(fd, msg, flags);
+	if (s == NULL) {
+		ssize_t r = ts_real.recvmsg(fd, msg, flags);
+
+		/* Engine sockets passed over a UNIX socket (SCM_RIGHTS) are
+		 * recognised like inherited ones. */
+		if (r >= 0 && !in_shim && msg->msg_controllen > 0) {
+			int e = errno;
+
+			in_shim = 1;
+			adopt_received(msg);
+			in_shim = 0;
+			errno = e;
+		}
+		return r;
+	}
 	if (is_tcp(s))
 		return tcp_recvmsg(fd, s, msg, flags);
 	return ret(SHIM(recvmsg_common(fd, s, msg, flags)));

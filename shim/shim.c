@@ -1055,6 +1055,60 @@ int ts_shim_dup_prepare(int newfd)
 /* After exec, the new image's shim finds the engine sockets it inherited:
  * AF_UNIX SOCK_SEQPACKET fds the daemon recognises (QUERY).  Runs once at
  * load, and only talks to the daemon if such an fd exists. */
+/* Is fd (inherited, or received over a UNIX socket) one of the engine's
+ * sockets?  Only AF_UNIX stream (TCP) and SEQPACKET (UDP) fds are asked
+ * about, and only when an engine is configured.  Registers it if so. */
+void ts_shim_adopt_fd(int fd)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	struct ts_shim_sock *s;
+	socklen_t l = sizeof(int);
+	int v = 0;
+	struct stat st;
+
+	if (fd < 0 || fd >= TS_SHIM_MAX_FD || getenv("TAPSOCK_SOCK") == NULL ||
+	    ts_shim_lookup(fd) != NULL || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	if (ts_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_UNIX)
+		return;
+	l = sizeof(int);
+	if (ts_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0)
+		return;
+	if (v == SOCK_STREAM) {
+		ts_shim_tcp_adopt(fd);	/* TCP: shim/tcp.c */
+		return;
+	}
+	if (v != SOCK_SEQPACKET)
+		return;
+	memset(&m, 0, sizeof(m));
+	pthread_mutex_lock(&ctl_lock);
+	v = ctl_open_locked();
+	if (v == 0) {
+		uint8_t body[512], rbody[512];
+		struct ts_ctl_wr w;
+		size_t rlen = sizeof(rbody);
+
+		ts_ctl_wr_init(&w, body, sizeof(body));
+		ts_ctl_sock_req_encode(&w, &m);
+		v = call_locked(TS_CTL_OP_SOCK_QUERY, body, w.len, fd, rbody, &rlen, NULL);
+		if (v == 0)
+			v = ts_ctl_sock_rep_decode(rbody, rlen, &rep);
+	}
+	pthread_mutex_unlock(&ctl_lock);
+	if (v < 0)
+		return;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return;
+	s->type = SOCK_DGRAM;
+	s->bound = rep.port != 0;
+	s->laddr = rep.addr;
+	pthread_mutex_lock(&tab_lock);
+	tab_set_locked(fd, s);
+	pthread_mutex_unlock(&tab_lock);
+}
+
 void ts_shim_adopt_inherited(void);
 void ts_shim_adopt_inherited(void)
 {
@@ -1067,56 +1121,13 @@ void ts_shim_adopt_inherited(void)
 	if (dir == NULL)
 		return;
 	while ((de = readdir(dir)) != NULL) {
-		struct ts_ctl_sock_req m;
-		struct ts_ctl_sock_rep rep;
-		struct ts_shim_sock *s;
-		socklen_t l = sizeof(int);
-		int fd, v = 0;
-		struct stat st;
+		int fd;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		fd = atoi(de->d_name);
-		if (fd == dirfd(dir) || fd >= TS_SHIM_MAX_FD || fstat(fd, &st) < 0 ||
-		    !S_ISSOCK(st.st_mode))
-			continue;
-		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 || v != AF_UNIX)
-			continue;
-		l = sizeof(int);
-		if (ts_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0)
-			continue;
-		if (v == SOCK_STREAM) {
-			ts_shim_tcp_adopt(fd);	/* TCP: shim/tcp.c */
-			continue;
-		}
-		if (v != SOCK_SEQPACKET)
-			continue;
-		memset(&m, 0, sizeof(m));
-		pthread_mutex_lock(&ctl_lock);
-		v = ctl_open_locked();
-		if (v == 0) {
-			uint8_t body[512], rbody[512];
-			struct ts_ctl_wr w;
-			size_t rlen = sizeof(rbody);
-
-			ts_ctl_wr_init(&w, body, sizeof(body));
-			ts_ctl_sock_req_encode(&w, &m);
-			v = call_locked(TS_CTL_OP_SOCK_QUERY, body, w.len, fd, rbody, &rlen, NULL);
-			if (v == 0)
-				v = ts_ctl_sock_rep_decode(rbody, rlen, &rep);
-		}
-		pthread_mutex_unlock(&ctl_lock);
-		if (v < 0)
-			continue;
-		s = calloc(1, sizeof(*s));
-		if (s == NULL)
-			break;
-		s->type = SOCK_DGRAM;
-		s->bound = rep.port != 0;
-		s->laddr = rep.addr;
-		pthread_mutex_lock(&tab_lock);
-		tab_set_locked(fd, s);
-		pthread_mutex_unlock(&tab_lock);
+		if (fd != dirfd(dir))
+			ts_shim_adopt_fd(fd);
 	}
 	closedir(dir);
 }

@@ -132,6 +132,9 @@ int ts_shim_tcp_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, 
 int ts_shim_tcp_setsockopt(int fd, struct ts_shim_sock *s, int level, int name,
 			   const void *val, socklen_t len);
 void ts_shim_tcp_adopt(int fd);
+/* shim.c: fd came from elsewhere (inherited, or SCM_RIGHTS): if it is an
+ * engine socket (the daemon says), the shim takes it over. */
+void ts_shim_adopt_fd(int fd);
 
 /* Safe copies to and from the program's memory: -EFAULT for a bad
  * pointer instead of a crash (process_vm_readv/writev on ourselves). */

@@ -4,7 +4,7 @@
 # server whose child execs (python, which checks the inherited socket is an
 # AF_INET stream connected to the client, then cat on it as stdin/stdout);
 # kernel-side nc clients send 2 MB each and get the same bytes back, EOF
-# propagated both ways (nc -N).
+# propagated both ways (nc -N); and a socket passed over a UNIX socket.
 . "$(dirname "$0")/lib.sh"
 command -v nc >/dev/null || fail "needs nc (netcat-openbsd)"
 
@@ -32,5 +32,14 @@ for mode in fork exec; do
 done
 assert_eq "$(grep -c "child sees AF_INET SOCK_STREAM $KERNEL_IP" "$TMPD/exec.log")" 3 \
 	"exec'd children see their inherited TCP socket"
+
+# A connected socket passed over a UNIX socket (SCM_RIGHTS) to an unrelated
+# preloaded process, which sees an AF_INET stream connected to the server
+# and uses it.
+kside timeout 30 python3 "$T/echo_server.py" "$KERNEL_IP" 7410 >"$TMPD/echo.log" 2>&1 &
+wait_until 10 grep -q listening "$TMPD/echo.log" || fail "kernel echo server did not start"
+out=$(ts run --lab "$LAB" -- timeout 20 python3 "$T/fdpass.py" "$KERNEL_IP" 7410 2>&1) ||
+	fail "fd passing: $out"
+assert_eq "$out" ok "fd passing"
 
 pass
