@@ -303,6 +303,20 @@ def wire():
     return c
 
 
+def shim():
+    c = {}
+    dg = chan_dgram(9, PEER, b"a datagram", flags=0)
+    dg = dg[:12] + ENG + bytes([64, 0x10]) + b"\0\0" + dg[20:]
+    c["plain"] = bytes([0, 0, 16, 1, 64, 0, 0, 0]) + dg
+    c["all_cmsgs"] = bytes([7, 64, 16, 2, 4, 60, 0, 0]) + dg
+    c["ctrunc"] = bytes([7, 20, 8, 1, 64, 0, 0, 0]) + dg
+    c["trunc_peek"] = bytes([8 | 16, 0, 16, 1, 3, 0, 0, 0]) + dg
+    c["no_name_no_ctl"] = bytes([1 | 32 | 64, 0, 0, 3, 1, 1, 1, 0]) + dg
+    c["error_marker"] = bytes([0, 0, 16, 1, 64, 0, 0, 0]) + bytes([2, 0, 0, 0]) + b"\0" * 4 + struct.pack("<I", 111) + b"\0" * 8
+    c["short"] = bytes([0, 0, 16, 1, 64, 0, 0, 0]) + b"\1\0\0"
+    return c
+
+
 def write(name, corpus):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -317,3 +331,4 @@ if __name__ == "__main__":
     write("tcp", tcp_scripts())
     write("ctld", ctld())
     write("wire", wire())
+    write("shim", shim())
