@@ -377,8 +377,14 @@ int ts_shim_tcp_shutdown(int fd, struct ts_shim_sock *s, int how)
 		return -ENOTCONN;
 	}
 	/* SHUT_WR: EOF on B, the engine sends its FIN after the data.
-	 * SHUT_RD: reads return 0 at once, what arrives is dropped. */
-	return ts_real.shutdown(fd, how) < 0 ? -errno : 0;
+	 * SHUT_RD is the shim's alone (reads return 0 from now on): shutting
+	 * A both ways would look, from B, exactly like the last close of A
+	 * (POLLHUP), and the engine would close a socket still in use. */
+	if (how != SHUT_WR)
+		s->shut |= 1;
+	if (how == SHUT_RD)
+		return 0;
+	return ts_real.shutdown(fd, SHUT_WR) < 0 ? -errno : 0;
 }
 
 /* --- data ---------------------------------------------------------------- */
@@ -433,7 +439,7 @@ int ts_shim_tcp_pre_read(int fd, struct ts_shim_sock *s, int flags)
 	case TS_SHIM_TCP_CONNECTED:
 		if (s->saved_sndbuf > 0)
 			restore_sndbuf(fd, s);
-		return 0;
+		return (s->shut & 1) ? 1 : 0;	/* shut down for reading */
 	case TS_SHIM_TCP_CONNECTING:
 		if (a_writable(fd, 0))
 			return finish_connect(fd, s);

@@ -217,6 +217,21 @@ show("recv after shutdown RD", lambda: c.recv(10))
 a.close()
 c.close()
 
+# --- shutdown(SHUT_RDWR): the socket lives on (names, options) ----------
+c = sock()
+c.connect((MY, port))
+a, _ = ls.accept()
+show("shutdown RDWR", lambda: c.shutdown(socket.SHUT_RDWR))
+time.sleep(0.2)
+show("after RDWR getsockname", lambda: c.getsockname()[0] == MY)
+show("after RDWR getpeername", lambda: c.getpeername() == (MY, port))
+show("after RDWR peer reads EOF", lambda: a.recv(10))
+show("after RDWR recv", lambda: c.recv(10))
+show("after RDWR send MSG_NOSIGNAL", lambda: c.send(b"x", socket.MSG_NOSIGNAL))
+show("after RDWR TCP_NODELAY", lambda: c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1))
+a.close()
+c.close()
+
 # --- reset: data then RST (SO_LINGER 0), then ECONNRESET once, then EOF -----
 for reader in ("recv", "read"):
     c = sock()
