@@ -134,6 +134,11 @@
 	X(TcpExtTCPRenoRecovery)                                              \
 	X(TcpExtTCPSACKDiscard)                                               \
 	X(TcpExtTCPDSACKRecv)                                                 \
+	X(TcpExtTCPDSACKOldSent)   /* D-SACK sent for data below rcv_nxt */   \
+	X(TcpExtTCPDSACKOfoSent)   /* D-SACK sent for data held out of order */ \
+	X(TcpExtTCPDSACKUndo)      /* cwnd reduction undone: D-SACKs */       \
+	X(TcpExtTCPFullUndo)       /* recovery undone: timestamps (Eifel) */  \
+	X(TcpExtTCPLossUndo)       /* RTO undone: D-SACKs or timestamps */    \
 	X(TcpExtTCPWinProbe)       /* zero-window probes sent */              \
 	X(TcpExtTCPKeepAlive)      /* keepalive probes sent */                \
 	X(TcpExtTCPLossProbes)     /* tail loss probes sent (RFC 8985 7) */   \

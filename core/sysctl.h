@@ -61,6 +61,7 @@ extern const char *const ts_cc_names[];
 	X(tcp_timestamps, "net.ipv4.tcp_timestamps", 1, 1, 0, 0, 0, 2, NULL)              \
 	X(tcp_window_scaling, "net.ipv4.tcp_window_scaling", 1, 1, 0, 0, 0, 1, NULL)      \
 	X(tcp_sack, "net.ipv4.tcp_sack", 1, 1, 0, 0, 0, 1, NULL)                          \
+	X(tcp_dsack, "net.ipv4.tcp_dsack", 1, 1, 0, 0, 0, 1, NULL)                        \
 	X(tcp_keepalive_time, "net.ipv4.tcp_keepalive_time", 1, 7200, 0, 0, 1, 32767, NULL) \
 	X(tcp_keepalive_intvl, "net.ipv4.tcp_keepalive_intvl", 1, 75, 0, 0, 1, 32767, NULL) \
 	X(tcp_keepalive_probes, "net.ipv4.tcp_keepalive_probes", 1, 9, 0, 0, 1, 127, NULL) \

@@ -220,6 +220,19 @@ struct ts_tcb {
 	uint32_t rack_end;
 	int reord_seen;			/* a D-SACK showed reordering */
 	uint32_t tlp_high_seq;		/* RFC 8985 TLPHighRxt: SND.MAX at the probe */
+	/* Undo of spurious retransmissions (Linux tcp_init_undo,
+	 * tcp_try_undo_dsack / _recovery / _loss; RFC 2883 4, RFC 3522):
+	 * valid from a reduction (recovery, RTO) until undone or over;
+	 * undo_retrans counts this episode's retransmitted segments not yet
+	 * shown spurious by a D-SACK (-1: none yet); undo_tsval is our TSval
+	 * at its first retransmission (Eifel: an ACK echoing an older one
+	 * acknowledges an original). */
+	int undo_valid, undo_retrans;
+	uint32_t undo_marker, undo_tsval;
+	uint32_t prior_cwnd, prior_ssthresh;
+	/* A D-SACK (RFC 2883) to send with the next ACK. */
+	int dsack;
+	uint32_t dsack_start, dsack_end;
 	int tlp_out;			/* a probe is outstanding (TLPRxtOut) */
 	int tlp_rxt;			/* the probe was a retransmission */
 
@@ -479,6 +492,11 @@ void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now);
 
 /* tcp_in.c */
 void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg);
+/* A cwnd reduction begins (fast recovery, RTO): remember what to restore
+ * should it prove spurious (Linux tcp_init_undo + prior_cwnd/ssthresh). */
+void ts_tcp_undo_init(struct ts_tcb *tcb);
+/* A segment [seq, seq + len) is being retransmitted (tcp_out.c). */
+void ts_tcp_undo_rxt(struct ts_tcb *tcb, uint32_t len, uint64_t now);
 /* RACK: a transmission of [seq, seq + len) left at now (tcp_out.c). */
 void ts_tcp_rack_sent(struct ts_tcb *tcb, uint32_t seq, uint32_t len, uint64_t now);
 

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "ipv4.h"
 #include "tcp_syncookie.h"
+#include "tcp_trace.h"
 #include "wire.h"
 
 /* RFC 7323 5.5: a ts_recent older than 24 days is no PAWS evidence. */
@@ -149,7 +150,7 @@ static void send_cookie_synack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_
 	if (mss < c->adv_mss)
 		c->adv_mss = mss;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-	c->state = TCPS_SYN_RECEIVED;
+	ts_tcp_state_set(c, TCPS_SYN_RECEIVED, "syncookie", seg->now);
 	ts_tcp_output(c, seg->now);
 	ts_tcb_free(c); /* never hashed: the cookie is the state */
 	l->synq_overflow = seg->now ? seg->now : 1;
@@ -172,7 +173,7 @@ static int cookie_ack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg)
 	mss = ts_syncookie_check(&tcp->secrets, seg->dst, th->dport, seg->src, th->sport,
 				 th->seq, th->ack, seg->now);
 	if (mss < 0) {
-		eng->stats.TcpExtSyncookiesFailed++;
+		TS_TCP_SEG_DROP(eng, seg, TcpExtSyncookiesFailed, "");
 		return 0;
 	}
 	c = child_alloc(tcp, l, seg);
@@ -183,8 +184,8 @@ static int cookie_ack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg)
 				   (int)eng->sysctl.tcp_window_scaling[0], &so) < 0 ||
 	    l->accept_qlen > l->backlog || ts_tcb_hash(c) < 0) {
 		if (l->accept_qlen > l->backlog)
-			eng->stats.TcpExtListenOverflows++;
-		eng->stats.TcpExtListenDrops++;
+			TS_TCP_SEG_DROP(eng, seg, TcpExtListenOverflows, "cookie ack");
+		TS_TCP_SEG_DROP(eng, seg, TcpExtListenDrops, "cookie ack");
 		ts_tcb_free(c);
 		return 1;
 	}
@@ -223,7 +224,7 @@ static int cookie_ack(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *seg)
 	c->snd_wl1 = th->seq - 1; /* so this ACK's window is taken */
 	c->snd_wl2 = c->iss;
 	c->retransmits = 1; /* Karn: no RTT sample from the handshake */
-	c->state = TCPS_SYN_RECEIVED;
+	ts_tcp_state_set(c, TCPS_SYN_RECEIVED, "cookie ack", seg->now);
 	eng->stats.TcpPassiveOpens++;
 	established_input(c, seg);
 	return 1;
@@ -238,7 +239,7 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 
 	/* First: an RST is ignored. */
 	if (seg->th.flags & TH_RST) {
-		eng->stats.TsExtTcpInDropped++;
+		TS_TCP_SEG_DROP(eng, seg, TsExtTcpInDropped, "rst to listener");
 		return;
 	}
 	/* Second: an ACK is bad here: <SEQ=SEG.ACK><CTL=RST>, unless it
@@ -250,13 +251,13 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 	}
 	/* Third: a SYN. */
 	if (!(seg->th.flags & TH_SYN) || seg->th.flags & TH_FIN) {
-		eng->stats.TsExtTcpInDropped++;
+		TS_TCP_SEG_DROP(eng, seg, TsExtTcpInDropped, "no syn to listener");
 		return;
 	}
 	/* Linux tcp_conn_request: a full accept queue drops the SYN. */
 	if (l->accept_qlen > l->backlog) {
-		eng->stats.TcpExtListenOverflows++;
-		eng->stats.TcpExtListenDrops++;
+		TS_TCP_SEG_DROP(eng, seg, TcpExtListenOverflows, "accept queue full");
+		TS_TCP_SEG_DROP(eng, seg, TcpExtListenDrops, "accept queue full");
 		return;
 	}
 	/* A full SYN queue: SYN cookies with tcp_syncookies = 1 (always with
@@ -266,14 +267,14 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 		if (eng->sysctl.tcp_syncookies[0] && !isn)
 			send_cookie_synack(tcp, l, seg);
 		else
-			eng->stats.TcpExtListenDrops++;
+			TS_TCP_SEG_DROP(eng, seg, TcpExtListenDrops, "syn queue full");
 		return;
 	}
 	c = child_alloc(tcp, l, seg);
 	if (c == NULL || ts_tcb_hash(c) < 0) {
 		if (c != NULL)
 			ts_tcb_free(c);
-		eng->stats.TcpExtListenDrops++;
+		TS_TCP_SEG_DROP(eng, seg, TcpExtListenDrops, "no memory");
 		return;
 	}
 	c->listener = l;
@@ -293,7 +294,7 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->th.seq;
 	c->snd_wl2 = c->iss;
-	c->state = TCPS_SYN_RECEIVED;
+	ts_tcp_state_set(c, TCPS_SYN_RECEIVED, NULL, now);
 	eng->stats.TcpPassiveOpens++;
 	ts_tcp_output(c, now); /* SYN,ACK; arms the SYN-ACK timer */
 }
@@ -312,7 +313,7 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	 * <SEQ=SEG.ACK><CTL=RST>. */
 	if (th->flags & TH_ACK) {
 		if (SEQ_LEQ(th->ack, tcb->iss) || SEQ_GT(th->ack, tcb->snd_max)) {
-			eng->stats.TsExtTcpSynSentBadAck++;
+			TS_TCP_DROP(tcb, now, TsExtTcpSynSentBadAck, "");
 			ts_tcp_send_reset(eng, seg);
 			return;
 		}
@@ -324,13 +325,13 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 			eng->stats.TcpAttemptFails++;
 			ts_tcp_done(tcb, ECONNREFUSED);
 		} else {
-			eng->stats.TsExtTcpInDropped++;
+			TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "rst without ack");
 		}
 		return;
 	}
 	/* Fourth: a SYN. */
 	if (!(th->flags & TH_SYN)) {
-		eng->stats.TsExtTcpInDropped++;
+		TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "no syn");
 		return;
 	}
 	syn_options(tcb, seg, 1);
@@ -345,7 +346,7 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	}
 	if (ack_ok && SEQ_GT(tcb->snd_una, tcb->iss)) {
 		/* Our SYN is acknowledged: ESTABLISHED, send the ACK. */
-		tcb->state = TCPS_ESTABLISHED;
+		ts_tcp_state_set(tcb, TCPS_ESTABLISHED, NULL, now);
 		tcb->snd_wnd = th->win; /* RFC 7323 2.2: never scaled in a SYN */
 		tcb->max_snd_wnd = tcb->snd_wnd;
 		tcb->snd_wl1 = th->seq;
@@ -367,7 +368,7 @@ static void syn_sent_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	}
 	/* Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT>
 	 * <CTL=SYN,ACK> (RFC 9293 3.5 figure 8). */
-	tcb->state = TCPS_SYN_RECEIVED;
+	ts_tcp_state_set(tcb, TCPS_SYN_RECEIVED, "simultaneous open", now);
 	tcb->snd_wnd = th->win;
 	tcb->max_snd_wnd = tcb->snd_wnd;
 	tcb->snd_wl1 = th->seq;
@@ -416,7 +417,7 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		return isn ? isn : 1;
 	}
 	if (paws_reject)
-		eng->stats.TcpExtPAWSEstab++;
+		TS_TCP_DROP(tcb, now, TcpExtPAWSEstab, "");
 	if (!(th->flags & TH_RST)) {
 		/* A retransmitted FIN (our last ACK was lost): restart the
 		 * 2 MSL timer and ACK again (RFC 9293 3.10.7.4). */
@@ -451,6 +452,23 @@ static void send_dupack(struct ts_tcb *tcb, const struct tcp_seg *seg, uint64_t 
 	if (seg_len(seg) == 0)
 		tcb->last_oow_ack = seg->now ? seg->now : 1;
 	ts_tcp_send_ack(tcb, seg->now);
+}
+
+/* RFC 2883 4 (Linux tcp_dsack_set, net.ipv4.tcp_dsack): report the
+ * duplicate [start, end) as the first SACK block of the next ACK. */
+static void dsack_set(struct ts_tcb *tcb, uint32_t start, uint32_t end)
+{
+	struct ts_engine *eng = tcb->eng;
+
+	if (!(tcb->flags & TF_SACK) || !eng->sysctl.tcp_dsack[0] || !SEQ_LT(start, end))
+		return;
+	if (SEQ_LT(start, tcb->rcv_nxt))
+		eng->stats.TcpExtTCPDSACKOldSent++;
+	else
+		eng->stats.TcpExtTCPDSACKOfoSent++;
+	tcb->dsack = 1;
+	tcb->dsack_start = start;
+	tcb->dsack_end = end;
 }
 
 /* RFC 9293 3.10.7.4 first check: is the segment in the receive window? */
@@ -576,6 +594,7 @@ static void sack_recovery_send(struct ts_tcb *tcb, uint64_t now)
 		ts_tcp_xmit(tcb, TH_ACK, seq, len, now);
 		tcb->eng->stats.TcpRetransSegs++;
 		tcb->total_retrans++;
+		TS_TCP_TRACE_RXT(tcb, now, 0, seq, len, "fast"); /* RFC 6675 NextSeg */
 		ts_sack_sent_rxt(&tcb->sb, seq, len);
 	}
 }
@@ -597,8 +616,8 @@ static int syn_received_ack(struct ts_tcb *tcb, struct tcp_seg *seg, uint32_t wi
 	 * (tcp_abort_on_overflow = 0: the SYN-ACK timer will try again) or
 	 * answered with a reset (= 1). */
 	if (tcb->listener != NULL && tcb->listener->accept_qlen > tcb->listener->backlog) {
-		eng->stats.TcpExtListenOverflows++;
-		eng->stats.TcpExtListenDrops++;
+		TS_TCP_DROP(tcb, now, TcpExtListenOverflows, "accept queue full");
+		TS_TCP_DROP(tcb, now, TcpExtListenDrops, "accept queue full");
 		if (eng->sysctl.tcp_abort_on_overflow[0]) {
 			ts_tcp_send_reset(eng, seg);
 			ts_tcp_done(tcb, ECONNRESET);
@@ -606,10 +625,10 @@ static int syn_received_ack(struct ts_tcb *tcb, struct tcp_seg *seg, uint32_t wi
 		return 0;
 	}
 	if (ts_tcp_init_buffers(tcb) < 0) {
-		eng->stats.TcpExtListenDrops++;
+		TS_TCP_DROP(tcb, now, TcpExtListenDrops, "no memory");
 		return 0; /* no memory now; the SYN-ACK timer retries */
 	}
-	tcb->state = TCPS_ESTABLISHED;
+	ts_tcp_state_set(tcb, TCPS_ESTABLISHED, NULL, now);
 	tcb->snd_una = tcb->iss + 1;
 	tcb->snd_wnd = win;
 	tcb->max_snd_wnd = win;
@@ -868,6 +887,7 @@ static void rack_recover(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 		ts_tcp_xmit(tcb, TH_ACK | (seq + len == data_end ? TH_PSH : 0), seq, len, now);
 		tcb->eng->stats.TcpRetransSegs++;
 		tcb->total_retrans++;
+		TS_TCP_TRACE_RXT(tcb, now, 0, seq, len, "rack");
 		tcb->flags &= ~TF_RTT_TIMING;
 		/* Tell the RFC 6675 scoreboard, so NextSeg does not send it
 		 * again (HighRxt only moves forward). */
@@ -913,6 +933,116 @@ static void dup_ack(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 		sack_recovery_send(tcb, now);
 }
 
+/* --- undo of spurious retransmissions (Linux tcp_input.c) ------------ */
+
+void ts_tcp_undo_init(struct ts_tcb *tcb)
+{
+	struct ts_tcp_cc_state *cc = &tcb->cc;
+	uint32_t cur = cc->ssthresh;
+
+	/* Linux tcp_current_ssthresh: in a reduction, ssthresh; else at
+	 * least 3/4 of cwnd. */
+	if (cc->ca_state != TS_CA_RECOVERY && cc->ca_state != TS_CA_CWR) {
+		uint32_t x = (cc->cwnd >> 1) + (cc->cwnd >> 2);
+
+		if (x > cur)
+			cur = x;
+	}
+	tcb->prior_ssthresh = cur;
+	tcb->prior_cwnd = cc->cwnd;
+	tcb->undo_valid = 1;
+	tcb->undo_marker = tcb->snd_una;
+	tcb->undo_retrans = -1;
+}
+
+void ts_tcp_undo_rxt(struct ts_tcb *tcb, uint32_t len, uint64_t now)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+
+	if (!tcb->undo_valid)
+		return;
+	if (tcb->undo_retrans < 0) {
+		tcb->undo_retrans = 0;
+		tcb->undo_tsval = ts_tcp_tsval(tcb, now);
+	}
+	tcb->undo_retrans += (int)((len + mss - 1) / mss);
+}
+
+/* RFC 2883 4 / Linux tcp_check_dsack and tcp_sacktag_one: a D-SACK for
+ * data of this episode that we retransmitted shows that retransmission
+ * (or its original) was unnecessary. */
+static void undo_dsack_seen(struct ts_tcb *tcb, const struct ts_sack_block *d)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	int segs = (int)((d->end - d->start + mss - 1) / mss), rxt = 0;
+
+	if (!tcb->undo_valid || tcb->undo_retrans <= 0 || !SEQ_GT(d->end, tcb->undo_marker))
+		return;
+	if (SEQ_LEQ(d->end, tcb->snd_una)) {
+		rxt = 1; /* forgotten data: Linux's "dumb counting" */
+	} else {
+		for (uint32_t i = 0; i < tcb->xl_n && !rxt; i++) {
+			struct ts_tcp_xrec *r = XL(tcb, i);
+
+			rxt = r->rxt && SEQ_LT(r->start, d->end) && SEQ_GT(r->end, d->start);
+		}
+	}
+	if (!rxt)
+		return;
+	tcb->undo_retrans -= segs > 0 ? segs : 1;
+	if (tcb->undo_retrans < 0)
+		tcb->undo_retrans = 0;
+}
+
+/* Linux tcp_try_undo_dsack / tcp_try_undo_recovery / tcp_try_undo_partial /
+ * tcp_try_undo_loss: every retransmission of the episode was reported
+ * duplicate by D-SACKs, or (Eifel, RFC 3522) an ACK advancing SND.UNA
+ * echoes a timestamp older than the first retransmission, so the originals
+ * arrived: cwnd and ssthresh go back to what they were (tcp_undo_cwnd_
+ * reduction) and recovery ends; after an RTO the go-back-N stops (Linux
+ * unmarks the losses). */
+static void try_undo(struct ts_tcb *tcb, const struct tcp_seg *seg, int una_advanced,
+		     uint32_t was)
+{
+	struct ts_engine *eng = tcb->eng;
+	struct ts_tcp_cc_state *cc = &tcb->cc;
+	const struct ts_tcp_hdr *th = &seg->th;
+	int dsack = 0, eifel = 0;
+
+	if (!tcb->undo_valid || tcb->undo_retrans < 0)
+		return;
+	dsack = tcb->undo_retrans == 0;
+	eifel = una_advanced && tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && th->opt.ts_ecr &&
+		TSTMP_LT(th->opt.ts_ecr, tcb->undo_tsval) && was;
+	if (!dsack && !eifel)
+		return;
+	if (tcb->prior_ssthresh) {
+		if (tcb->prior_cwnd > cc->cwnd)
+			cc->cwnd = tcb->prior_cwnd;
+		if (tcb->prior_ssthresh > cc->ssthresh)
+			cc->ssthresh = tcb->prior_ssthresh;
+	}
+	tcb->undo_valid = 0;
+	if (was & TF_LOSS_RECOVERY) {
+		eng->stats.TcpExtTCPLossUndo++;
+		tcb->flags &= ~TF_LOSS_RECOVERY;
+		tcb->retransmits = 0;
+		if (SEQ_LT(tcb->snd_nxt, tcb->snd_max))
+			tcb->snd_nxt = tcb->snd_max;
+	} else if (dsack) {
+		eng->stats.TcpExtTCPDSACKUndo++;
+	} else {
+		eng->stats.TcpExtTCPFullUndo++;
+	}
+	if (tcb->flags & TF_IN_RECOVERY) {
+		tcb->flags &= ~TF_IN_RECOVERY;
+		tcb->sb.in_recovery = 0;
+	}
+	tcb->dupacks = 0;
+	cc->ca_state = TS_CA_OPEN;
+	tcb->reord_seen = 1; /* Linux: reo_wnd_persist grows */
+}
+
 /* Fast recovery starts (RFC 5681 3.2, RFC 6582 3.2, RFC 6675 5). */
 static void enter_fast_recovery(struct ts_tcb *tcb, uint64_t now)
 {
@@ -924,6 +1054,7 @@ static void enter_fast_recovery(struct ts_tcb *tcb, uint64_t now)
 		eng->stats.TcpExtTCPSackRecovery++;
 	else
 		eng->stats.TcpExtTCPRenoRecovery++;
+	ts_tcp_undo_init(tcb);
 	ts_tcp_cc_enter_recovery(&tcb->cc, tcb->snd_max, sack, now);
 	tcb->flags |= TF_IN_RECOVERY;
 	if (sack)
@@ -939,7 +1070,8 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 	uint64_t now = seg->now;
 	uint32_t ack = th->ack;
 	uint32_t win = (uint32_t)th->win << tcb->snd_wscale;
-	int dupack = 0, sack_done = 0;
+	int dupack = 0, sack_done = 0, una_advanced = SEQ_GT(ack, tcb->snd_una);
+	uint32_t was = tcb->flags & (TF_IN_RECOVERY | TF_LOSS_RECOVERY);
 
 	if (tcb->state == TCPS_SYN_RECEIVED && !syn_received_ack(tcb, seg, win))
 		return 0;
@@ -952,7 +1084,14 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		return 0;
 	}
 	tcb->probes_out = 0;
-	if (tcb->flags & TF_SACK && th->opt.has & TS_TCPO_SACK &&
+	if (tcb->flags & TF_SACK && th->opt.has & TS_TCPO_SACK && th->opt.nsack > 0 &&
+	    tcb->snd_max == tcb->snd_una && SEQ_LT(th->opt.sack[0].start, ack)) {
+		/* Nothing outstanding: only a D-SACK can mean something
+		 * (Linux tcp_check_dsack runs before the packets_out test). */
+		eng->stats.TcpExtTCPDSACKRecv++;
+		tcb->reord_seen = 1;
+		undo_dsack_seen(tcb, &th->opt.sack[0]);
+	} else if (tcb->flags & TF_SACK && th->opt.has & TS_TCPO_SACK &&
 	    SEQ_GT(tcb->snd_max, tcb->snd_una)) {
 		uint32_t una = SEQ_GT(ack, tcb->snd_una) ? ack : tcb->snd_una;
 		struct ts_sack_result res;
@@ -963,6 +1102,7 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 		if (res.dsack) {
 			eng->stats.TcpExtTCPDSACKRecv++;
 			tcb->reord_seen = 1;
+			undo_dsack_seen(tcb, &th->opt.sack[0]);
 		}
 	}
 	if (SEQ_LEQ(ack, tcb->snd_una)) {
@@ -988,6 +1128,7 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 			tcb->backoff = 0;
 		}
 	}
+	try_undo(tcb, seg, una_advanced, was);
 	rack_recover(tcb, ack, now);
 	if (dupack)
 		dup_ack(tcb, ack, now);
@@ -1005,14 +1146,18 @@ static void data_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	size_t stored;
 	int r;
 
+	/* Linux tcp_data_queue_ofo: a segment already held out of order. */
+	if (off > 0 && seg->len > 0 && ts_asm_contains(&tcb->ooo, off, seg->len))
+		dsack_set(tcb, seg->th.seq, seg->th.seq + seg->len);
+
 	stored = ts_ringbuf_write_at(&tcb->rcv, off, seg->data, seg->len);
 	if (stored < seg->len)
 		seg->th.flags &= (uint8_t)~TH_FIN; /* trimmed: the FIN is beyond */
 	if (stored == 0) {
 		if (off > 0)
-			eng->stats.TcpExtTCPOFODrop++;
+			TS_TCP_DROP(tcb, seg->now, TcpExtTCPOFODrop, "no room");
 		else
-			eng->stats.TcpExtTCPZeroWindowDrop++;
+			TS_TCP_DROP(tcb, seg->now, TcpExtTCPZeroWindowDrop, "");
 		tcb->flags |= TF_ACKNOW;
 		return;
 	}
@@ -1021,7 +1166,7 @@ static void data_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		eng->stats.TcpExtTCPOFOQueue++;
 	if (r < 0) {
 		/* Too fragmented: drop it (Linux prunes its OFO queue). */
-		eng->stats.TcpExtTCPOFODrop++;
+		TS_TCP_DROP(tcb, seg->now, TcpExtTCPOFODrop, "too fragmented");
 		seg->th.flags &= (uint8_t)~TH_FIN;
 		tcb->flags |= TF_ACKNOW;
 		return;
@@ -1080,7 +1225,7 @@ static int fin_input(struct ts_tcb *tcb, struct tcp_seg *seg, int fin_acked)
 	switch (tcb->state) {
 	case TCPS_SYN_RECEIVED:
 	case TCPS_ESTABLISHED:
-		tcb->state = TCPS_CLOSE_WAIT;
+		ts_tcp_state_set(tcb, TCPS_CLOSE_WAIT, "fin", now);
 		break;
 	case TCPS_FIN_WAIT_1:
 		/* Simultaneous close unless our FIN is acknowledged too. */
@@ -1088,7 +1233,7 @@ static int fin_input(struct ts_tcb *tcb, struct tcp_seg *seg, int fin_acked)
 			ts_tcp_send_ack(tcb, now);
 			ts_tcp_enter_time_wait(tcb, now);
 		} else {
-			tcb->state = TCPS_CLOSING;
+			ts_tcp_state_set(tcb, TCPS_CLOSING, "fin", now);
 		}
 		break;
 	case TCPS_FIN_WAIT_2:
@@ -1110,7 +1255,7 @@ static int our_fin_acked(struct ts_tcb *tcb, uint64_t now)
 
 	switch (tcb->state) {
 	case TCPS_FIN_WAIT_1:
-		tcb->state = TCPS_FIN_WAIT_2;
+		ts_tcp_state_set(tcb, TCPS_FIN_WAIT_2, NULL, now);
 		ts_tcp_timer_stop(tcb, TCPT_REXMT);
 		/* Linux: an orphan waits tcp_fin_timeout for the peer's FIN; a
 		 * half-closed socket waits forever. */
@@ -1147,7 +1292,7 @@ static int check_sequence(struct ts_tcb *tcb, struct tcp_seg *seg)
 	if (tcb->flags & TF_TS && th->opt.has & TS_TCPO_TS && !(th->flags & TH_RST) &&
 	    TSTMP_LT(th->opt.ts_val, tcb->ts_recent) &&
 	    now - tcb->ts_recent_stamp < PAWS_IDLE_US) {
-		eng->stats.TcpExtPAWSEstab++;
+		TS_TCP_DROP(tcb, now, TcpExtPAWSEstab, "");
 		send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedPAWS);
 		return SEG_DROP;
 	}
@@ -1167,16 +1312,21 @@ static int check_sequence(struct ts_tcb *tcb, struct tcp_seg *seg)
 		 * RCV.NXT are still processed; the data is not. */
 		if (wnd == 0 && th->seq == tcb->rcv_nxt && !(th->flags & TH_SYN)) {
 			if (seg->len > 0)
-				eng->stats.TcpExtTCPZeroWindowDrop++;
+				TS_TCP_DROP(tcb, now, TcpExtTCPZeroWindowDrop, "");
 			seg->len = 0;
 			th->flags &= (uint8_t)~TH_FIN;
 			tcb->flags |= TF_ACKNOW;
 		} else {
-			eng->stats.TsExtTcpInDropped++;
+			TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "out of window");
 			if (th->flags & TH_RST)
 				return SEG_DROP;
 			if (th->flags & TH_SYN)
 				return SEG_SYN;
+			/* Linux tcp_send_dupack: old data is reported. */
+			if (seg->len > 0 && SEQ_LT(th->seq, tcb->rcv_nxt))
+				dsack_set(tcb, th->seq,
+					  SEQ_GT(th->seq + seg->len, tcb->rcv_nxt) ? tcb->rcv_nxt
+										   : th->seq + seg->len);
 			send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedSeq);
 			return SEG_DROP;
 		}
@@ -1202,6 +1352,9 @@ static int check_sequence(struct ts_tcb *tcb, struct tcp_seg *seg)
 			d = seg->len;
 			th->flags &= (uint8_t)~TH_FIN;
 		}
+		/* Linux tcp_data_queue: seq < rcv_nxt < end_seq. */
+		if (d > 0)
+			dsack_set(tcb, th->seq, th->seq + d);
 		seg->data += d;
 		seg->len -= d;
 		th->seq += d;
@@ -1244,10 +1397,12 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 	}
 	/* Second: RST (RFC 5961 3.2: exact match resets, else challenge). */
 	if (th->flags & TH_RST) {
-		if (th->seq == tcb->rcv_nxt)
+		if (th->seq == tcb->rcv_nxt) {
 			reset_connection(tcb);
-		else
+		} else {
+			TS_TCP_TRACE(tcb, now, TS_TRACE_DROP, "drop rst (seq not RCV.NXT: challenge)");
 			ts_tcp_challenge_ack(tcb, now);
+		}
 		return;
 	}
 	/* Fourth: SYN (RFC 5961 4.2: challenge ACK in any synchronized
@@ -1261,12 +1416,13 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 			return;
 		}
 		eng->stats.TcpExtTCPSYNChallenge++;
+		TS_TCP_TRACE(tcb, now, TS_TRACE_DROP, "drop syn (challenge)");
 		ts_tcp_challenge_ack(tcb, now);
 		return;
 	}
 	/* Fifth: ACK. */
 	if (!(th->flags & TH_ACK)) {
-		eng->stats.TsExtTcpInDropped++;
+		TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "no ack");
 		return;
 	}
 	tcb->last_rcv = now;
@@ -1336,7 +1492,7 @@ void ts_tcp_segment(struct ts_tcp *tcp, struct tcp_seg *seg)
 			return;
 		}
 		/* RFC 9293 3.10.7.1: CLOSED answers with a reset. */
-		tcp->eng->stats.TsExtTcpInNoSocket++;
+		TS_TCP_SEG_DROP(tcp->eng, seg, TsExtTcpInNoSocket, "");
 		ts_tcp_send_reset(tcp->eng, seg);
 		return;
 	}
@@ -1356,19 +1512,21 @@ int ts_tcp_input(struct ts_engine *eng, struct pktbuf *pkt)
 	/* RFC 1122 4.2.3.10 / Linux (PACKET_HOST only): TCP is unicast;
 	 * nothing addressed to a broadcast or multicast address is answered. */
 	if (tcp == NULL || pkt->l2_bcast || !ts_engine_is_local(eng, pkt->ip_dst)) {
-		eng->stats.TsExtTcpInDropped++;
+		TS_DROP(eng, TsExtTcpInDropped);
 		ts_pkt_free(pkt);
 		return 0;
 	}
 	if (ts_tcp_csum(pkt->ip_src, pkt->ip_dst, pkt->data, pkt->len) != 0) {
-		eng->stats.TcpInCsumErrors++;
+		TS_DROP(eng, TcpInCsumErrors);
 		eng->stats.TcpInErrs++;
+		if (eng->trace.ring != NULL)
+			eng->trace.seen.TcpInErrs++; /* told as TcpInCsumErrors */
 		ts_pkt_free(pkt);
 		return 0;
 	}
 	memset(&seg, 0, sizeof(seg));
 	if (ts_tcp_parse(pkt->data, pkt->len, &seg.th) < 0) {
-		eng->stats.TcpInErrs++;
+		TS_DROP(eng, TcpInErrs);
 		ts_pkt_free(pkt);
 		return 0;
 	}
@@ -1414,7 +1572,7 @@ static void icmp_error_tcb(struct ts_tcb *tcb, const struct ts_icmp_err *e, uint
 
 	/* RFC 5927 / Linux tcp_v4_err: only for data we have in flight. */
 	if (!SEQ_IN(seq, tcb->snd_una, tcb->snd_max + 1)) {
-		eng->stats.TcpExtOutOfWindowIcmps++;
+		TS_TCP_DROP(tcb, eng->now, TcpExtOutOfWindowIcmps, "");
 		return;
 	}
 	if (e->type == TS_ICMP_DEST_UNREACH && e->code == TS_ICMP_FRAG_NEEDED) {

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "ipv4.h"
+#include "tcp_trace.h"
 #include "wire.h"
 
 uint32_t ts_tcp_tsval(const struct ts_tcb *tcb, uint64_t now)
@@ -91,10 +92,17 @@ static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t le
 	} else {
 		if (tcb->flags & TF_TS)
 			h.opt.has |= TS_TCPO_TS;
-		if (tcb->flags & TF_SACK && !ts_asm_empty(&tcb->ooo) && !(flags & TH_RST)) {
+		if (tcb->flags & TF_SACK && (!ts_asm_empty(&tcb->ooo) || tcb->dsack) &&
+		    !(flags & TH_RST)) {
+			/* RFC 2883 4: a D-SACK goes first, in one ACK only
+			 * (Linux clears rx_opt.dsack once it is written). */
+			struct ts_sack_block d = {tcb->dsack_start, tcb->dsack_end};
+
 			h.opt.has |= TS_TCPO_SACK;
-			h.opt.nsack = ts_asm_sack_blocks(&tcb->ooo, tcb->rcv_nxt, h.opt.sack,
-							 tcb->flags & TF_TS ? 3 : 4);
+			h.opt.nsack = ts_asm_sack_blocks_dsack(&tcb->ooo, tcb->rcv_nxt,
+							       tcb->dsack ? &d : NULL, h.opt.sack,
+							       tcb->flags & TF_TS ? 3 : 4);
+			tcb->dsack = 0;
 			if (h.opt.nsack == 0)
 				h.opt.has &= ~TS_TCPO_SACK;
 		}
@@ -151,6 +159,8 @@ static int xmit_raw(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t le
 	eng->stats.TcpOutSegs++;
 	if (flags & TH_RST)
 		eng->stats.TcpOutRsts++;
+	if (len > 0 && SEQ_LT(seq, tcb->snd_max) && !(flags & TH_SYN))
+		ts_tcp_undo_rxt(tcb, len, now);
 	if (len > 0)
 		ts_tcp_rack_sent(tcb, seq, len, now);
 	if (flags & TH_ACK) {
@@ -229,7 +239,7 @@ int ts_tcp_challenge_ack(struct ts_tcb *tcb, uint64_t now)
 	/* Linux tcp_oow_rate_limited: one per tcp_invalid_ratelimit ms per
 	 * socket... */
 	if (lim && tcb->last_oow_ack && now - tcb->last_oow_ack < lim) {
-		eng->stats.TcpExtTCPACKSkippedChallenge++;
+		TS_TCP_DROP(tcb, now, TcpExtTCPACKSkippedChallenge, "rate limited");
 		return 0;
 	}
 	/* ...and tcp_challenge_ack_limit per second for the host (RFC 5961
@@ -239,7 +249,7 @@ int ts_tcp_challenge_ack(struct ts_tcb *tcb, uint64_t now)
 		tcp->challenge_count = 0;
 	}
 	if (tcp->challenge_count >= (uint64_t)eng->sysctl.tcp_challenge_ack_limit[0]) {
-		eng->stats.TcpExtTCPACKSkippedChallenge++;
+		TS_TCP_DROP(tcb, now, TcpExtTCPACKSkippedChallenge, "host limit");
 		return 0;
 	}
 	tcp->challenge_count++;
@@ -267,6 +277,10 @@ void ts_tcp_retransmit_head(struct ts_tcb *tcb, uint64_t now)
 	ts_tcp_xmit(tcb, fl, tcb->snd_una, len, now);
 	tcb->eng->stats.TcpRetransSegs++;
 	tcb->total_retrans++;
+	/* Callers: fast retransmit and NewReno's partial ACKs (in
+	 * recovery), the RTO under a zero window. */
+	TS_TCP_TRACE_RXT(tcb, now, fl, tcb->snd_una, len,
+			 tcb->flags & TF_IN_RECOVERY ? "fast" : "rto");
 	tcb->flags &= ~TF_RTT_TIMING;
 	if (tcb->flags & TF_SACK)
 		ts_sack_sent_rxt(&tcb->sb, tcb->snd_una, len);
@@ -309,6 +323,8 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 			if (SEQ_LT(tcb->snd_nxt, tcb->snd_max)) {
 				tcb->eng->stats.TcpRetransSegs++;
 				tcb->total_retrans++;
+				TS_TCP_TRACE_RXT(tcb, now, fl, tcb->iss, 0,
+						 tcb->state == TCPS_SYN_SENT ? "syn" : "synack");
 			}
 			xmit_raw(tcb, fl, tcb->iss, 0, now);
 			tcb->snd_nxt = tcb->iss + 1;
@@ -414,6 +430,11 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 		if (SEQ_LT(tcb->snd_nxt, tcb->snd_max)) {
 			tcb->eng->stats.TcpRetransSegs++;
 			tcb->total_retrans++;
+			/* Go back N after an RTO (a lone FIN: "fin"). */
+			TS_TCP_TRACE_RXT(tcb, now, flags, tcb->snd_nxt, len,
+					 len == 0 && fin_now                ? "fin"
+					 : tcb->flags & TF_LOSS_RECOVERY ? "rto"
+									 : "gbn");
 		} else if (!(tcb->flags & TF_RTT_TIMING) && len > 0) {
 			tcb->flags |= TF_RTT_TIMING;
 			tcb->rtt_seq = tcb->snd_nxt;

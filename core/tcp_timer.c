@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "ipv4.h"
+#include "tcp_trace.h"
 
 static uint64_t ms(int64_t v)
 {
@@ -184,6 +185,7 @@ static int loss_probe_timeout(struct ts_tcb *tcb, uint64_t now)
 				    len, now);
 			eng->stats.TcpRetransSegs++;
 			tcb->total_retrans++;
+			TS_TCP_TRACE_RXT(tcb, now, fin ? TH_FIN : 0, data_end - len, len, "tlp");
 			tcb->tlp_rxt = 1;
 		}
 		tcb->tlp_out = 1;
@@ -254,7 +256,7 @@ void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now)
 {
 	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL (Linux: 60 s). */
 	ts_tcp_timers_stop(tcb);
-	tcb->state = TCPS_TIME_WAIT;
+	ts_tcp_state_set(tcb, TCPS_TIME_WAIT, NULL, now);
 	/* Linux: a TIME-WAIT socket is no longer an orphan (tcp_max_tw_buckets
 	 * bounds those, not tcp_max_orphans). */
 	ts_tcp_orphan_uncount(tcb);
@@ -392,6 +394,12 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 		tcb->retrans_stamp = now - (tcb->rto < now ? tcb->rto : now);
 	eng->stats.TcpExtTCPTimeouts++;
 	if (TCPS_HAVEESTABLISHED(tcb->state)) {
+		/* Linux tcp_enter_loss: a new loss episode remembers what to
+		 * undo should the RTO prove spurious (not a second RTO of
+		 * one episode, nor one inside a recovery still running). */
+		if (tcb->cc.ca_state <= TS_CA_DISORDER || SEQ_LEQ(tcb->cc.recover, tcb->snd_una) ||
+		    (tcb->cc.ca_state == TS_CA_LOSS && tcb->retransmits == 0))
+			ts_tcp_undo_init(tcb);
 		/* RFC 5681 3.1 eq. 4 / RFC 6675 5.1: cwnd = 1, ssthresh
 		 * halved; SACKed data stays skipped (Linux). */
 		ts_tcp_cc_on_rto(&tcb->cc, tcb->snd_max, now);
@@ -508,11 +516,15 @@ static int keep_timeout(struct ts_tcb *tcb, uint64_t now)
 		     tcb->probes_out > 0) ||
 		    (!tcb->user_timeout && tcb->probes_out >= keep_cnt(tcb))) {
 			/* RFC 1122 4.2.3.6; Linux resets the peer too. */
+			TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "keepalive fired: no answer to %d probes",
+				     tcb->probes_out);
 			ts_tcp_send_rst_tcb(tcb, now);
 			eng->stats.TcpExtTCPAbortOnTimeout++;
 			ts_tcp_done(tcb, ETIMEDOUT);
 			return 1;
 		}
+		TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "keepalive probe %d/%d", tcb->probes_out + 1,
+			     keep_cnt(tcb));
 		ts_tcp_xmit(tcb, TH_ACK, tcb->snd_una - 1, 0, now);
 		eng->stats.TcpExtTCPKeepAlive++;
 		tcb->probes_out++;
@@ -541,6 +553,35 @@ static int twomsl_timeout(struct ts_tcb *tcb, uint64_t now)
 	return 0;
 }
 
+/* The trace line of a timer about to run (keepalive tells its own, in
+ * keep_timeout, which knows whether it probes). */
+static void trace_timer(struct ts_tcb *tcb, int which, uint64_t now)
+{
+	switch (which) {
+	case TCPT_REXMT:
+		if (tcb->snd_una != tcb->snd_max)
+			TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "rto fired backoff=%d rto=%llums",
+				     tcb->backoff, (unsigned long long)(tcb->rto / TS_USEC_PER_MSEC));
+		break;
+	case TCPT_PERSIST:
+		TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "persist fired probes=%d backoff=%d",
+			     tcb->probes_out, tcb->backoff);
+		break;
+	case TCPT_2MSL:
+		if (tcb->state == TCPS_TIME_WAIT)
+			TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "timewait expired");
+		else if (tcb->state == TCPS_FIN_WAIT_2 && tcb->flags & TF_ORPHAN)
+			TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "fin_wait2 timeout");
+		break;
+	case TCPT_PTO:
+		if (tcb->snd_una != tcb->snd_max)
+			TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "tlp fired");
+		break;
+	default:
+		break;
+	}
+}
+
 void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now)
 {
 	static int (*const handlers[TCPT_NTIMERS])(struct ts_tcb *, uint64_t) = {
@@ -554,12 +595,15 @@ void ts_tcp_run_timers(struct ts_tcb *tcb, uint64_t now)
 		ts_tcp_timer_stop(tcb, i);
 		if (i == TCPT_DELACK) {
 			if (tcb->flags & (TF_DELACK | TF_ACKNOW)) {
+				TS_TCP_TRACE(tcb, now, TS_TRACE_TIMER, "delack");
 				tcb->eng->stats.TcpExtDelayedACKs++;
 				tcb->flags |= TF_ACKNOW;
 				ts_tcp_output(tcb, now);
 			}
 			continue;
 		}
+		if (tcb->eng->trace.ring != NULL)
+			trace_timer(tcb, i, now);
 		if (handlers[i](tcb, now))
 			return; /* the TCB is gone or closed */
 	}

@@ -1022,6 +1022,209 @@ static void test_wire_build_parse_round_trip(void **state)
 	(void)state;
 }
 
+/* RFC 2883 4 (Linux tcp_send_dupack / tcp_data_queue): a duplicate of
+ * data already received is reported as the first SACK block of the ACK
+ * it draws, once. */
+static void test_established_duplicate_data_draws_dsack(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+
+	o.ts_val = h->peer_tsval + 1;
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, &o, "abc", 3);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.ack, PEER_ISS + 4);
+	assert_false(h->last.th.opt.has & TS_TCPO_SACK);
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 1, h->iss + 1, 65535, &o, "abc", 3);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.ack, PEER_ISS + 4);
+	assert_true(h->last.th.opt.has & TS_TCPO_SACK);
+	assert_int_equal(h->last.th.opt.nsack, 1);
+	assert_int_equal(h->last.th.opt.sack[0].start, PEER_ISS + 1);
+	assert_int_equal(h->last.th.opt.sack[0].end, PEER_ISS + 4);
+	assert_int_equal(h->eng.stats.TcpExtTCPDSACKOldSent, 1);
+	/* Partly old: only the old part is reported. */
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 2, h->iss + 1, 65535, &o, "bcde", 4);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.ack, PEER_ISS + 6);
+	assert_int_equal(h->last.th.opt.nsack, 1);
+	assert_int_equal(h->last.th.opt.sack[0].start, PEER_ISS + 2);
+	assert_int_equal(h->last.th.opt.sack[0].end, PEER_ISS + 4);
+	/* New data: no SACK block any more. */
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 6, h->iss + 1, 65535, &o, "f", 1);
+	assert_true(seg_pop(h));
+	assert_false(h->last.th.opt.has & TS_TCPO_SACK);
+	/* net.ipv4.tcp_dsack = 0: none. */
+	h->eng.sysctl.tcp_dsack[0] = 0;
+	seg_in(h, TH_ACK | TH_PSH, PEER_ISS + 6, h->iss + 1, 65535, &o, "f", 1);
+	assert_true(seg_pop(h));
+	assert_false(h->last.th.opt.has & TS_TCPO_SACK);
+	assert_int_equal(h->eng.stats.TcpExtTCPDSACKOldSent, 2);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* RFC 2883 4 (2): a duplicate of out-of-order data: the D-SACK first,
+ * then the held block that contains it. */
+static void test_established_duplicate_ooo_data_draws_dsack_first(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+
+	o.ts_val = h->peer_tsval + 1;
+	seg_in(h, TH_ACK, PEER_ISS + 11, h->iss + 1, 65535, &o, "xyz", 3);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.ack, PEER_ISS + 1);
+	assert_int_equal(h->last.th.opt.nsack, 1);
+	seg_in(h, TH_ACK, PEER_ISS + 11, h->iss + 1, 65535, &o, "xyz", 3);
+	assert_true(seg_pop(h));
+	assert_int_equal(h->last.th.opt.nsack, 2);
+	assert_int_equal(h->last.th.opt.sack[0].start, PEER_ISS + 11);
+	assert_int_equal(h->last.th.opt.sack[0].end, PEER_ISS + 14);
+	assert_int_equal(h->last.th.opt.sack[1].start, PEER_ISS + 11);
+	assert_int_equal(h->last.th.opt.sack[1].end, PEER_ISS + 14);
+	assert_int_equal(h->eng.stats.TcpExtTCPDSACKOfoSent, 1);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* Ten segments out, the first one "lost": three SACKs start fast recovery
+ * and its retransmission.  Returns cwnd before the reduction. */
+static uint32_t recovery_of_first(struct th *h, struct ts_tcb *t, uint32_t m,
+				  uint32_t *orig_tsval)
+{
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS | TS_TCPO_SACK};
+	uint32_t b = h->iss + 1, cw0 = t->cc.cwnd;
+	int rxt = 0;
+
+	h->eng.sysctl.tcp_early_retrans[0] = 0;
+	fill_big();
+	assert_int_equal(ts_tcp_send(t, big, 10 * m, h->now), 10 * m);
+	for (int i = 0; i < 10; i++) {
+		seg_expect_data(h, i == 9 ? TH_ACK | TH_PSH : TH_ACK, b + i * m, PEER_ISS + 1, -1,
+				m);
+		if (i == 0)
+			*orig_tsval = h->last.th.opt.ts_val;
+	}
+	th_advance(h, 5 * MS);
+	o.ts_val = h->peer_tsval + 1;
+	o.ts_ecr = *orig_tsval;
+	for (uint32_t g = 2; g <= 4; g++) {
+		o.nsack = 1;
+		o.sack[0] = (struct ts_sack_block){b + m, b + g * m};
+		seg_in(h, TH_ACK, PEER_ISS + 1, b, 65535, &o, NULL, 0);
+		while (seg_pop(h))
+			rxt += h->last.th.seq == b;
+	}
+	assert_int_equal(rxt, 1);
+	assert_true(t->flags & TF_IN_RECOVERY);
+	assert_true(t->cc.cwnd < cw0);
+	return cw0;
+}
+
+/* Linux tcp_try_undo_dsack: the peer reports the retransmission as a
+ * duplicate (the original was only late): cwnd and ssthresh return. */
+static void test_recovery_undone_when_dsack_shows_retransmission_spurious(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448;
+	uint32_t b = h->iss + 1, tsv, cw0, ss0 = t->cc.ssthresh;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+
+	cw0 = recovery_of_first(h, t, m, &tsv);
+	/* The full ACK echoes the retransmission's timestamp (it filled the
+	 * hole): no Eifel undo; recovery ends with cwnd = ssthresh. */
+	o.ts_val = h->peer_tsval + 2;
+	o.ts_ecr = ts_tcp_tsval(t, h->now);
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + 10 * m, 65535, &o, NULL, 0);
+	assert_false(t->flags & TF_IN_RECOVERY);
+	assert_true(t->cc.cwnd < cw0);
+	assert_int_equal(h->eng.stats.TcpExtTCPDSACKUndo + h->eng.stats.TcpExtTCPFullUndo, 0);
+	/* Then the late original arrives at the peer: its D-SACK. */
+	o.has |= TS_TCPO_SACK;
+	o.nsack = 1;
+	o.sack[0] = (struct ts_sack_block){b, b + m};
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + 10 * m, 65535, &o, NULL, 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPDSACKRecv, 1);
+	assert_int_equal(h->eng.stats.TcpExtTCPDSACKUndo, 1);
+	assert_int_equal(t->cc.cwnd, cw0);
+	assert_int_equal(t->cc.ssthresh, ss0); /* slow start again, as before */
+	/* A D-SACK for data never retransmitted undoes nothing. */
+	seg_expect_none(h);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* Eifel (RFC 3522, Linux tcp_packet_delayed): the ACK ending recovery
+ * echoes a timestamp from before the retransmission, so the original was
+ * what arrived: undone at once. */
+static void test_recovery_undone_when_ack_echoes_original_timestamp(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448;
+	uint32_t b = h->iss + 1, tsv, cw0;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+
+	cw0 = recovery_of_first(h, t, m, &tsv);
+	o.ts_val = h->peer_tsval + 2;
+	o.ts_ecr = tsv;
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + 10 * m, 65535, &o, NULL, 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPFullUndo, 1);
+	assert_false(t->flags & TF_IN_RECOVERY);
+	assert_int_equal(t->cc.cwnd, cw0);
+	assert_int_equal(t->cc.ca_state, TS_CA_OPEN);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* A spurious RTO (the ACK was only late): the ACK echoing the original's
+ * timestamp undoes the loss state and stops the go-back-N (Linux
+ * tcp_try_undo_loss). */
+static void test_rto_undone_when_ack_echoes_original_timestamp(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	const uint32_t m = 1448;
+	uint32_t b = h->iss + 1, tsv, cw0 = t->cc.cwnd;
+	struct ts_tcp_opts o = {.has = TS_TCPO_TS};
+
+	h->eng.sysctl.tcp_early_retrans[0] = 0;
+	fill_big();
+	/* A first round trip of 10 ms gives RACK its minimum RTT, so the
+	 * quick ACK below is recognised as the original's (RFC 8985 6.2). */
+	assert_int_equal(ts_tcp_send(t, big, 1, h->now), 1);
+	seg_expect_data(h, TH_ACK | TH_PSH, b, PEER_ISS + 1, -1, 1);
+	th_advance(h, 10 * MS);
+	o.ts_val = h->peer_tsval + 1;
+	o.ts_ecr = h->last.th.opt.ts_val;
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + 1, 65535, &o, NULL, 0);
+	b++;
+	cw0 = t->cc.cwnd;
+	assert_int_equal(ts_tcp_send(t, big, 3 * m, h->now), 3 * m);
+	seg_expect_data(h, TH_ACK, b, PEER_ISS + 1, -1, m);
+	tsv = h->last.th.opt.ts_val;
+	seg_expect_data(h, TH_ACK, b + m, PEER_ISS + 1, -1, m);
+	seg_expect_data(h, TH_ACK | TH_PSH, b + 2 * m, PEER_ISS + 1, -1, m);
+	th_next(h, h->now + 10 * S);
+	seg_expect_data(h, TH_ACK, b, PEER_ISS + 1, -1, m); /* the RTO */
+	assert_int_equal(t->cc.cwnd, 1);
+	o.ts_val = h->peer_tsval + 2;
+	o.ts_ecr = tsv;
+	seg_in(h, TH_ACK, PEER_ISS + 1, b + m, 65535, &o, NULL, 0);
+	assert_int_equal(h->eng.stats.TcpExtTCPLossUndo, 1);
+	assert_false(t->flags & TF_LOSS_RECOVERY);
+	assert_int_equal(t->cc.cwnd, cw0);
+	/* Segments 2 and 3 are not sent again: they are in flight. */
+	seg_expect_none(h);
+	assert_int_equal(t->snd_nxt, b + 3 * m);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -1072,6 +1275,13 @@ int main(void)
 		TO(test_established_rto_go_back_n_skips_sacked),
 		TOW(test_established_rto_go_back_n_skips_sacked),
 		TO(test_established_sack_recovery_repairs_three_holes),
+		TO(test_established_duplicate_data_draws_dsack),
+		TO(test_established_duplicate_ooo_data_draws_dsack_first),
+		TO(test_recovery_undone_when_dsack_shows_retransmission_spurious),
+		TOW(test_recovery_undone_when_dsack_shows_retransmission_spurious),
+		TO(test_recovery_undone_when_ack_echoes_original_timestamp),
+		TO(test_rto_undone_when_ack_echoes_original_timestamp),
+		TOW(test_rto_undone_when_ack_echoes_original_timestamp),
 		TOW(test_established_sack_recovery_repairs_three_holes),
 		TO(test_established_paws_rejects_old_timestamp),
 		TOW(test_established_paws_rejects_old_timestamp),
