@@ -529,14 +529,23 @@ void ts_tcp_trace_rxt(const struct ts_tcb *tcb, uint64_t now, uint8_t flags, uin
 		     end, len, why, seq);
 }
 
-void ts_tcp_trace_seg_drop(struct ts_engine *eng, const struct tcp_seg *seg, const char *counter)
+void ts_tcp_trace_drop(const struct ts_tcb *tcb, uint64_t now, const char *counter,
+		       const char *why)
+{
+	TS_TCP_TRACE(tcb, now, TS_TRACE_DROP, "drop %s%s%s%s", counter, *why ? " (" : "", why,
+		     *why ? ")" : "");
+}
+
+void ts_tcp_trace_seg_drop(struct ts_engine *eng, const struct tcp_seg *seg, const char *counter,
+			   const char *why)
 {
 	char t[48];
 
 	if (eng->trace.ring == NULL)
 		return;
 	tuple_str(t, sizeof(t), seg->dst, seg->th.dport, seg->src, seg->th.sport);
-	ts_trace_emit(&eng->trace, eng->now, TS_TRACE_DROP, "%s drop %s", t, counter);
+	ts_trace_emit(&eng->trace, seg->now, TS_TRACE_DROP, "%s drop %s%s%s%s", t, counter,
+		      *why ? " (" : "", why, *why ? ")" : "");
 }
 
 uint16_t ts_tcp_mss_for(struct ts_engine *eng, uint32_t raddr)
@@ -1101,6 +1110,7 @@ void ts_tcp_abort(struct ts_tcb *tcb, uint64_t now)
 	default:
 		break;
 	}
+	ts_tcp_state_set(tcb, TCPS_CLOSED, "abort", now);
 	ts_tcb_free(tcb);
 }
 

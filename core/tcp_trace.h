@@ -30,9 +30,13 @@ void ts_tcp_trace_state(const struct ts_tcb *tcb, int state, const char *why, ui
  * tcpdump prints them; flags count a SYN or FIN in the range. */
 void ts_tcp_trace_rxt(const struct ts_tcb *tcb, uint64_t now, uint8_t flags, uint32_t seq,
 		      uint32_t len, const char *why);
+/* "<4-tuple> drop Counter[ (why)]" (why: "" for none). */
+void ts_tcp_trace_drop(const struct ts_tcb *tcb, uint64_t now, const char *counter,
+		       const char *why);
 /* A segment dropped before (or without) a TCB: "<dst>:<dport>
- * <src>:<sport> drop Counter" (local end first, as for a TCB). */
-void ts_tcp_trace_seg_drop(struct ts_engine *eng, const struct tcp_seg *seg, const char *counter);
+ * <src>:<sport> drop Counter[ (why)]" (local end first, as for a TCB). */
+void ts_tcp_trace_seg_drop(struct ts_engine *eng, const struct tcp_seg *seg, const char *counter,
+			   const char *why);
 
 #define TS_TCP_TRACE(tcb, now, kind, ...)                                                          \
 	do {                                                                                       \
@@ -47,24 +51,24 @@ void ts_tcp_trace_seg_drop(struct ts_engine *eng, const struct tcp_seg *seg, con
 	} while (0)
 
 /* A drop path with a TCB: bumps eng->stats.counter once (as TS_DROP) and
- * traces "<4-tuple> drop counter", marked seen so ts_trace_drops does not
- * tell it again. */
-#define TS_TCP_DROP(tcb, now, counter)                                                             \
+ * traces "<4-tuple> drop counter (why)", marked seen so ts_trace_drops
+ * does not tell it again.  why: a string literal, "" for none. */
+#define TS_TCP_DROP(tcb, now, counter, why)                                                        \
 	do {                                                                                       \
 		struct ts_engine *eng_ = (tcb)->eng;                                               \
 		eng_->stats.counter++;                                                             \
 		if (eng_->trace.ring != NULL) {                                                    \
-			ts_tcp_trace_emit((tcb), (now), TS_TRACE_DROP, "drop %s", #counter);       \
+			ts_tcp_trace_drop((tcb), (now), #counter, (why));                          \
 			eng_->trace.seen.counter++;                                                \
 		}                                                                                  \
 	} while (0)
 
 /* The same for a segment without a TCB (tuple from the segment). */
-#define TS_TCP_SEG_DROP(eng, seg, counter)                                                         \
+#define TS_TCP_SEG_DROP(eng, seg, counter, why)                                                    \
 	do {                                                                                       \
 		(eng)->stats.counter++;                                                            \
 		if ((eng)->trace.ring != NULL) {                                                   \
-			ts_tcp_trace_seg_drop((eng), (seg), #counter);                             \
+			ts_tcp_trace_seg_drop((eng), (seg), #counter, (why));                      \
 			(eng)->trace.seen.counter++;                                               \
 		}                                                                                  \
 	} while (0)
