@@ -5,6 +5,7 @@
  * ISN near 2^32. */
 #include "tcp_harness.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -200,6 +201,96 @@ static void test_closed_port_drop_names_segment(void **state)
 	expect_events(h, &from, "drop " TUPLE "drop TsExtTcpInNoSocket");
 }
 
+/* A listener's half-open child: its SYN-ACK timer fires and the SYN-ACK
+ * goes again (Linux reqsk_timer_handler), told as rto + reason=synack. */
+static void test_listen_half_open_child_synack_retrans_traced(void **state)
+{
+	struct th *h = *state;
+	uint64_t from = 0;
+	char want[TS_TRACE_MSG + 16];
+
+	trace_on(h);
+	tcb_listen(h, 16);
+	seg_in(h, TH_SYN, PEER_ISS, 0, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, -1);
+	expect_events(h, &from, "state 0.0.0.0:40000 0.0.0.0:0 CLOSE -> LISTEN",
+		      "state " TUPLE "CLOSE -> SYN-RECV");
+	th_next(h, h->now + 10 * S);
+	seg_expect(h, TH_SYN | TH_ACK, h->iss, PEER_ISS + 1, -1);
+	snprintf(want, sizeof(want),
+		 "retrans " TUPLE "retrans seq=0..1 len=0 reason=synack abs=%u", h->iss);
+	expect_events(h, &from, "timer " TUPLE "rto fired backoff=0 rto=1000ms", want);
+}
+
+/* RFC 1122 4.2.3.6 / Linux tcp_keepalive_timer: each probe is told n/N,
+ * then the give-up and the state change with its reason. */
+static void test_established_keepalive_probes_then_timeout_traced(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t from;
+
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_KEEPIDLE, 10), 0);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_KEEPINTVL, 10), 0);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_KEEPCNT, 2), 0);
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_KEEPALIVE, 1), 0);
+	trace_on(h);
+	from = h->eng.trace.next;
+	th_next(h, h->now + 100 * S);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, -1);
+	expect_events(h, &from, "timer " TUPLE "keepalive probe 1/2");
+	th_next(h, h->now + 100 * S);
+	seg_expect(h, TH_ACK, h->iss, PEER_ISS + 1, -1);
+	expect_events(h, &from, "timer " TUPLE "keepalive probe 2/2");
+	th_next(h, h->now + 100 * S);
+	seg_expect(h, TH_RST | TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	expect_events(h, &from, "timer " TUPLE "keepalive fired: no answer to 2 probes",
+		      "state " TUPLE "ESTAB -> CLOSE (timeout)");
+	assert_int_equal(t->state, TCPS_CLOSED);
+	ts_tcp_close(t, h->now);
+}
+
+/* RFC 9293 3.6 figure 12 from the passive side: the peer's FIN, our
+ * close, the last ACK. */
+static void test_passive_close_traces_close_wait_last_ack(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t from;
+
+	trace_on(h);
+	from = h->eng.trace.next;
+	seg_in(h, TH_FIN | TH_ACK, PEER_ISS + 1, h->iss + 1, 65535, NULL, NULL, 0);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 2, -1);
+	assert_int_equal(ts_tcp_shutdown(t, 1, h->now), 0);
+	seg_expect(h, TH_FIN | TH_ACK, h->iss + 1, PEER_ISS + 2, -1);
+	seg_in(h, TH_ACK, PEER_ISS + 2, h->iss + 2, 65535, NULL, NULL, 0);
+	expect_events(h, &from, "state " TUPLE "ESTAB -> CLOSE-WAIT (fin)",
+		      "state " TUPLE "CLOSE-WAIT -> LAST-ACK", "state " TUPLE "LAST-ACK -> CLOSE");
+	ts_tcp_close(t, h->now);
+}
+
+/* RFC 9293 3.10.7.4: a segment outside the window is dropped (and
+ * ACKed), told with its reason; an RST at RCV.NXT resets. */
+static void test_established_out_of_window_drop_then_rst_traced(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint64_t from;
+
+	trace_on(h);
+	from = h->eng.trace.next;
+	seg_in(h, TH_ACK, PEER_ISS + 1 + 200000, h->iss + 1, 65535, NULL, "x", 1);
+	seg_expect(h, TH_ACK, h->iss + 1, PEER_ISS + 1, -1);
+	seg_in(h, TH_RST, PEER_ISS + 1, 0, 0, NULL, NULL, 0);
+	seg_expect_none(h);
+	assert_int_equal(h->eng.stats.TsExtTcpInDropped, 1);
+	expect_events(h, &from, "drop " TUPLE "drop TsExtTcpInDropped (out of window)",
+		      "state " TUPLE "ESTAB -> CLOSE (rst)");
+	assert_int_equal(h->last_err, ECONNRESET);
+	ts_tcp_close(t, h->now);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -215,6 +306,11 @@ int main(void)
 		TO(test_established_paws_drop_traced_once),
 		TO(test_trace_off_counts_drop_records_nothing),
 		T(test_closed_port_drop_names_segment),
+		T(test_listen_half_open_child_synack_retrans_traced),
+		TW(test_listen_half_open_child_synack_retrans_traced),
+		T(test_established_keepalive_probes_then_timeout_traced),
+		T(test_passive_close_traces_close_wait_last_ack),
+		T(test_established_out_of_window_drop_then_rst_traced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
