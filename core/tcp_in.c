@@ -396,8 +396,10 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		if (th->flags & TH_RST) {
 			/* RFC 1337 "TIME-WAIT assassination": Linux lets an
 			 * RST end TIME-WAIT unless tcp_rfc1337 = 1. */
-			if (!eng->sysctl.tcp_rfc1337[0])
+			if (!eng->sysctl.tcp_rfc1337[0]) {
+				ts_tcp_state_set(tcb, TCPS_CLOSED, "rst", now);
 				ts_tcp_done(tcb, 0);
+			}
 			return 0;
 		}
 		ts_tcp_timer_set(tcb, TCPT_2MSL, now + twlen);
@@ -413,6 +415,7 @@ static uint32_t time_wait_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 		/* Linux: isn = tw_snd_nxt + 65535 + 2. */
 		uint32_t isn = tcb->snd_max + 65535 + 2;
 
+		ts_tcp_state_set(tcb, TCPS_CLOSED, "new syn", now);
 		ts_tcp_done(tcb, 0);
 		return isn ? isn : 1;
 	}
@@ -519,6 +522,7 @@ static void reset_connection(struct ts_tcb *tcb)
 		err = tcb->flags & TF_ORPHAN ? 0 : ECONNRESET;
 		break;
 	}
+	ts_tcp_state_set(tcb, TCPS_CLOSED, "rst", eng->now);
 	ts_tcp_done(tcb, err);
 }
 
