@@ -1126,6 +1126,7 @@ int ts_tcp_close(struct ts_tcb *tcb, uint64_t now)
 		return 0;
 	case TCPS_CLOSED:
 	case TCPS_SYN_SENT:
+		ts_tcp_state_set(tcb, TCPS_CLOSED, "close", now);
 		ts_tcb_free(tcb);
 		return 0;
 	default:

@@ -340,6 +340,7 @@ static int write_timeout(struct ts_tcb *tcb, uint64_t now)
 			if (ts_tcp_too_many_orphans(ts_tcp_of(eng), alive ? 0 : 1)) {
 				eng->stats.TcpExtTCPAbortOnMemory++;
 				ts_tcp_send_rst_tcb(tcb, now);
+				ts_tcp_state_set(tcb, TCPS_CLOSED, "too many orphans", now);
 				ts_tcp_done(tcb, 0);
 				return 1;
 			}
@@ -450,6 +451,7 @@ static int persist_timeout(struct ts_tcb *tcb, uint64_t now)
 		if (ts_tcp_too_many_orphans(ts_tcp_of(eng), alive ? 0 : 1)) {
 			eng->stats.TcpExtTCPAbortOnMemory++;
 			ts_tcp_send_rst_tcb(tcb, now);
+			ts_tcp_state_set(tcb, TCPS_CLOSED, "too many orphans", now);
 			ts_tcp_done(tcb, 0);
 			return 1;
 		}
