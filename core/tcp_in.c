@@ -261,8 +261,11 @@ static void listen_input(struct ts_tcp *tcp, struct ts_tcb *l, struct tcp_seg *s
 		return;
 	}
 	/* A full SYN queue: SYN cookies with tcp_syncookies = 1 (always with
-	 * 2); with 0 the SYN is dropped. */
-	if (eng->sysctl.tcp_syncookies[0] == 2 || l->syn_qlen >= l->backlog ||
+	 * 2); with 0 the SYN is dropped.  Linux inet_csk_reqsk_queue_is_full
+	 * is "qlen > sk_max_ack_backlog" since 3479c7549fb1 (v6.13, in 6.1.y
+	 * and 5.15.y stable from January 2025; ">=" before), as
+	 * sk_acceptq_is_full: the SYN queue holds backlog + 1 too. */
+	if (eng->sysctl.tcp_syncookies[0] == 2 || l->syn_qlen > l->backlog ||
 	    l->syn_qlen >= eng->sysctl.tcp_max_syn_backlog[0]) {
 		if (eng->sysctl.tcp_syncookies[0] && !isn)
 			send_cookie_synack(tcp, l, seg);
@@ -873,6 +876,10 @@ static void rack_recover(struct ts_tcb *tcb, uint32_t ack, uint64_t now)
 		    SEQ_LEQ(ack - 1, tcb->cc.recover))
 			return;
 		enter_fast_recovery(tcb, now);
+		/* Linux tcp_xmit_retransmit_queue: resending the head re-arms
+		 * the RTO in the slot a loss probe may hold (no probe in
+		 * recovery, tcp_schedule_loss_probe). */
+		ts_tcp_rexmt_arm(tcb, now);
 	}
 	if (!(tcb->flags & TF_IN_RECOVERY))
 		return;
@@ -1460,6 +1467,19 @@ static void established_input(struct ts_tcb *tcb, struct tcp_seg *seg)
 			 * already; ignore the text. */
 			break;
 		}
+	}
+	/* Linux tcp_data_queue: a bare FIN beyond RCV.NXT (end_seq != seq)
+	 * is queued by tcp_data_queue_ofo, and __tcp_ack_snd_check ACKs at
+	 * once while that queue is not empty: a duplicate ACK.  (One with data
+	 * went through data_input, which holds it as TF_OOO_FIN too.) */
+	if (th->flags & TH_FIN && seg->len == 0 && SEQ_GT(th->seq, tcb->rcv_nxt) &&
+	    !(tcb->flags & (TF_RCVD_FIN | TF_ORPHAN)) &&
+	    (tcb->state == TCPS_ESTABLISHED || tcb->state == TCPS_FIN_WAIT_1 ||
+	     tcb->state == TCPS_FIN_WAIT_2)) {
+		if (!(tcb->flags & TF_OOO_FIN))
+			eng->stats.TcpExtTCPOFOQueue++;
+		tcb->flags |= TF_OOO_FIN | TF_ACKNOW;
+		tcb->rcv_fin_seq = th->seq;
 	}
 	/* Eighth: FIN. */
 	if (th->flags & TH_FIN && th->seq + seg->len == tcb->rcv_nxt) {

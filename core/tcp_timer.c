@@ -129,6 +129,16 @@ void ts_tcp_rexmt_arm(struct ts_tcb *tcb, uint64_t now)
 	ts_tcp_timer_stop(tcb, TCPT_PTO);
 }
 
+/* Linux tcp_schedule_loss_probe (6.1): a probe only "for SACK capable
+ * connections not in loss recovery", icsk_ca_state TCP_CA_Open or
+ * TCP_CA_CWR: not in Disorder (duplicate ACKs/SACKs seen), Recovery or
+ * Loss. */
+static int loss_probe_state_ok(const struct ts_tcb *tcb)
+{
+	return !(tcb->flags & (TF_IN_RECOVERY | TF_LOSS_RECOVERY)) &&
+	       (tcb->cc.ca_state == TS_CA_OPEN || tcb->cc.ca_state == TS_CA_CWR);
+}
+
 /* RFC 8985 7.2 as Linux's tcp_schedule_loss_probe: with SACK, outside
  * recovery, PTO = 2 SRTT plus tcp_rto_min for a lone segment (the peer may
  * delay its ACK) or 2 ms otherwise, never later than the RTO it replaces
@@ -140,7 +150,7 @@ void ts_tcp_schedule_loss_probe(struct ts_tcb *tcb, uint64_t now)
 	uint64_t pto, rto_at = tcb->timer[TCPT_REXMT];
 
 	if (sc->tcp_early_retrans[0] < 3 || !(tcb->flags & TF_SACK) || flight == 0 ||
-	    tcb->flags & (TF_IN_RECOVERY | TF_LOSS_RECOVERY) || tcb->tlp_out ||
+	    !loss_probe_state_ok(tcb) || tcb->tlp_out ||
 	    tcb->srtt == 0 || !TCPS_HAVEESTABLISHED(tcb->state) || rto_at == TS_NEVER)
 		return;
 	pto = 2 * tcb->srtt;
@@ -163,7 +173,11 @@ static int loss_probe_timeout(struct ts_tcb *tcb, uint64_t now)
 
 	if (tcb->snd_max == tcb->snd_una)
 		return 0;
-	if (!tcb->tlp_out) {
+	/* A probe armed in Open that comes due after duplicate ACKs or a
+	 * recovery began: Linux has re-armed the shared slot as the RTO by
+	 * then (tcp_set_xmit_timer on the SACK, tcp_xmit_retransmit_queue on
+	 * the resent head), so no probe; the RTO follows. */
+	if (!tcb->tlp_out && loss_probe_state_ok(tcb)) {
 		uint32_t room = SEQ_GT(tcb->snd_una + tcb->snd_wnd, tcb->snd_max)
 					? tcb->snd_una + tcb->snd_wnd - tcb->snd_max
 					: 0;
