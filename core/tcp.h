@@ -203,7 +203,7 @@ struct ts_tcb {
 	uint64_t rtt_start;
 	int backoff;			/* Linux icsk_backoff */
 	int retransmits;		/* Linux icsk_retransmits */
-	uint64_t retrans_stamp;		/* first send of the head segment */
+	uint64_t retrans_stamp;		/* first RTO retransmission (SYN: first send) */
 	uint32_t total_retrans;
 	int syn_retries;		/* TCP_SYNCNT, 0: the sysctl */
 

@@ -279,7 +279,7 @@ void ts_tcp_enter_time_wait(struct ts_tcb *tcb, uint64_t now)
 
 /* Linux retransmits_timed_out(): tcp_retries2-style limits are a time
  * budget, what `boundary` backoffs from tcp_rto_min would take, counted
- * from the first retransmission's original send; TCP_USER_TIMEOUT
+ * from the first RTO retransmission (retrans_stamp); TCP_USER_TIMEOUT
  * (user_ms, when not 0) replaces that budget. */
 static int retransmits_timed_out(const struct ts_tcb *tcb, int boundary, uint64_t user_ms,
 				 uint64_t now)
@@ -405,8 +405,18 @@ static int rexmt_timeout(struct ts_tcb *tcb, uint64_t now)
 	}
 	if (write_timeout(tcb, now))
 		return 1;
+	/* Linux tcp_retransmit_skb: retrans_stamp is the head's timestamp
+	 * after it went out again, i.e. the first RTO retransmission (a tail
+	 * loss probe does not set it), and the budgets of tcp_retries2,
+	 * tcp_orphan_retries and TCP_USER_TIMEOUT run from there; a connect()
+	 * counts from its first SYN (tcp_connect).  Measured on Linux 6.18
+	 * (orphan FIN, every FIN lost): tcp_orphan_retries=1/2/3 give 4/5/6
+	 * FINs (probe, then R+1 retransmissions); TCP_USER_TIMEOUT=1000 ends
+	 * the connection 1.0 s after the first RTO retransmission. */
 	if (tcb->retransmits == 0)
-		tcb->retrans_stamp = now - (tcb->rto < now ? tcb->rto : now);
+		tcb->retrans_stamp = tcb->state == TCPS_SYN_SENT || tcb->state == TCPS_SYN_RECEIVED
+					     ? now - (tcb->rto < now ? tcb->rto : now)
+					     : now;
 	eng->stats.TcpExtTCPTimeouts++;
 	if (TCPS_HAVEESTABLISHED(tcb->state)) {
 		/* Linux tcp_enter_loss: a new loss episode remembers what to

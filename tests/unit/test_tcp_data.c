@@ -253,8 +253,10 @@ static void test_established_rto_backoff_doubles(void **state)
 }
 
 /* Linux turns tcp_retries2 into a time budget (retransmits_timed_out):
- * 15 means 924.6 s from the first transmission with tcp_rto_min 200 ms. */
-static void test_established_retries2_times_out_after_924s(void **state)
+ * 15 means 924.6 s with tcp_rto_min 200 ms, counted from the first RTO
+ * retransmission (retrans_stamp, 0.2 s): the RTO at 924.6 s is 924.4 s
+ * into it and retransmits a 16th time; the one at 1044.6 s ends it. */
+static void test_established_retries2_924s_budget_times_out_at_1044s(void **state)
 {
 	struct th *h = *state;
 	struct ts_tcb *t = tcb_established(h);
@@ -270,13 +272,13 @@ static void test_established_retries2_times_out_after_924s(void **state)
 	}
 	assert_int_equal(t->state, TCPS_CLOSED);
 	assert_int_equal(h->last_err, ETIMEDOUT);
-	assert_int_equal(n, 15);
-	assert_true(h->now - t0 >= 924600 * MS && h->now - t0 < 924700 * MS);
+	assert_int_equal(n, 16);
+	assert_true(h->now - t0 >= 1044600 * MS && h->now - t0 < 1044700 * MS);
 	assert_int_equal(ts_tcp_recv(t, NULL, 0, h->now), -ETIMEDOUT);
 	ts_tcp_close(t, h->now);
 }
 
-static void test_established_retries2_3_times_out_after_3s(void **state)
+static void test_established_retries2_3_times_out_at_6s(void **state)
 {
 	struct th *h = *state;
 	struct ts_tcb *t;
@@ -293,8 +295,10 @@ static void test_established_retries2_3_times_out_after_3s(void **state)
 		while (seg_pop(h))
 			n++;
 	}
-	assert_int_equal(n, 3);
-	assert_true(h->now - t0 >= 3 * S && h->now - t0 < 3 * S + 100 * MS);
+	/* A 3.0 s budget from the first RTO retransmission (0.2 s): the
+	 * RTO at 3.0 s still retransmits, the one at 6.2 s ends it. */
+	assert_int_equal(n, 4);
+	assert_true(h->now - t0 >= 6200 * MS && h->now - t0 < 6300 * MS);
 	ts_tcp_close(t, h->now);
 }
 
@@ -1250,8 +1254,8 @@ int main(void)
 		TW(test_established_receive_window_closes_and_reopens),
 		T(test_established_rto_backoff_doubles),
 		TW(test_established_rto_backoff_doubles),
-		T(test_established_retries2_times_out_after_924s),
-		T(test_established_retries2_3_times_out_after_3s),
+		T(test_established_retries2_924s_budget_times_out_at_1044s),
+		T(test_established_retries2_3_times_out_at_6s),
 		T(test_established_three_dupacks_fast_retransmit),
 		TW(test_established_three_dupacks_fast_retransmit),
 		T(test_established_zero_window_persist_probes),

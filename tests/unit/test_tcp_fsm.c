@@ -817,7 +817,8 @@ static void test_closing_lost_ack_retransmits_fin(void **state)
 	assert_int_equal(ts_tcp_live(), h->tcb0);
 }
 
-/* tcp_orphan_retries = 2: Linux's budget is (2^3 - 1) x 200 ms = 1.4 s. */
+/* tcp_orphan_retries = 2: Linux's budget is (2^3 - 1) x 200 ms = 1.4 s
+ * from the first RTO retransmission (retrans_stamp). */
 static void test_fin_wait_1_orphan_retries_2(void **state)
 {
 	struct th *h = *state;
@@ -836,9 +837,11 @@ static void test_fin_wait_1_orphan_retries_2(void **state)
 			n++;
 	}
 	assert_int_equal(ts_tcp_live(), h->tcb0);
-	/* Retransmissions at 0.2, 0.6 (and the timeout at 1.4 s). */
-	assert_int_equal(n, 2);
-	assert_true(h->now - t0 >= 1400 * MS && h->now - t0 < 1500 * MS);
+	/* Retransmissions at 0.2, 0.6 and 1.4 s (1.2 s into the budget);
+	 * the timeout at 3.0 s (2.8 s).  Linux 6.18 measured the same: 3
+	 * RTO retransmissions (after a tail loss probe, with SACK). */
+	assert_int_equal(n, 3);
+	assert_true(h->now - t0 >= 3000 * MS && h->now - t0 < 3100 * MS);
 }
 
 /* The urgent pointer is parsed and recorded; the data stays in line. */

@@ -184,6 +184,37 @@ static void test_established_no_loss_probe_in_rack_recovery(void **state)
 	seg_flush(h);
 }
 
+/* Linux 6.18 measured (experiments/fin1-lost.sh, and a three-namespace
+ * rig dropping every FIN on the path): with SACK and
+ * tcp_orphan_retries = 2 an orphan sends 5 FINs — the FIN, a tail loss
+ * probe, then RTO retransmissions while the 1.4 s budget, counted from
+ * the first RTO retransmission (retrans_stamp), lasts: 3 of them. */
+static void test_fin_wait_1_orphan_retries_2_sends_five_fins(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t;
+	uint64_t t0;
+	int fins = 0;
+
+	h->eng.sysctl.tcp_orphan_retries[0] = 2;
+	t = tcb_established(h);
+	t->srtt = 1 * MS;
+	t0 = h->now;
+	ts_tcp_close(t, h->now);
+	while (ts_tcp_live() > h->tcb0 && h->now - t0 < 100 * S) {
+		while (seg_pop(h)) {
+			assert_true(h->last.th.flags & TH_FIN);
+			fins++;
+		}
+		th_next(h, t0 + 100 * S);
+	}
+	while (seg_pop(h))
+		fins++;
+	assert_int_equal(ts_tcp_live(), h->tcb0);
+	assert_int_equal(h->eng.stats.TcpExtTCPLossProbes, 1);
+	assert_int_equal(fins, 5);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 #define TW(f) cmocka_unit_test_prestate_setup_teardown(f, th_setup, th_teardown, &isn_wrap)
 #define TO(f) cmocka_unit_test_setup_teardown(f, th_setup_opts, th_teardown)
@@ -200,6 +231,7 @@ int main(void)
 	    TOW(test_established_no_loss_probe_in_disorder),
 	    TO(test_established_no_loss_probe_in_rack_recovery),
 	    TOW(test_established_no_loss_probe_in_rack_recovery),
+	    TO(test_fin_wait_1_orphan_retries_2_sends_five_fins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
