@@ -107,6 +107,15 @@ enum ts_ctl_op {
 	/* ACCEPT: after reading one token byte from the listener's channel;
 	 * reply: the new connection's A (SCM_RIGHTS), peer in addr/port. */
 	TS_CTL_OP_TCP_ACCEPT = 56,
+	/* LINGER: the shim's last close of a socket with a positive
+	 * SO_LINGER, before it closes A.  Reply: n = 0, nothing to wait for;
+	 * else opt = int32 linger seconds and an fd (SCM_RIGHTS) that turns
+	 * readable (EOF) when the close is over (Linux sk_stream_wait_close:
+	 * no longer FIN-WAIT-1/CLOSING/LAST-ACK) or the socket is gone. */
+	TS_CTL_OP_TCP_LINGER = 57,
+	/* SHUTDOWN of a listener: optlen = how.  SHUT_RD/SHUT_RDWR
+	 * disconnect it (Linux inet_shutdown), waking accept() with EINVAL. */
+	TS_CTL_OP_TCP_SHUTDOWN = 58,
 	/* Observation (ops 64-71; core/daemon/ctl_ss.c).  SS: u32 skip ->
 	 * u32 total, u32 n, n socket records (core/ss.h, ts_ss_encode). */
 	TS_CTL_OP_SS = 64,

@@ -980,12 +980,22 @@ int ts_shim_fionread(int fd, struct ts_shim_sock *s, int *out)
 
 int ts_shim_close(int fd)
 {
+	int lfd = -1, ms = 0, r;
+
 	if (fd >= 0 && fd < TS_SHIM_MAX_FD && fdtab[fd] != NULL) {
+		struct ts_shim_sock *s = fdtab[fd];
+
+		/* SO_LINGER (shim/tcp.c): the last close here waits. */
+		if (s->type == SOCK_STREAM && s->linger && s->refs == 1)
+			lfd = ts_shim_tcp_linger_begin(fd, s, &ms);
 		pthread_mutex_lock(&tab_lock);
 		tab_set_locked(fd, NULL);
 		pthread_mutex_unlock(&tab_lock);
 	}
-	return ts_real.close(fd) < 0 ? -errno : 0;
+	r = ts_real.close(fd) < 0 ? -errno : 0;
+	if (lfd >= 0)
+		ts_shim_tcp_linger_wait(lfd, ms);
+	return r;
 }
 
 static int do_close_range(unsigned first, unsigned last, int flags)

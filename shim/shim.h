@@ -36,6 +36,7 @@ struct ts_shim_sock {
 	int shut;		/* shutdown() bits (1 RD, 2 WR) of an unconnected socket */
 	int saved_sndbuf;
 	int connect_reported;
+	int linger;		/* SO_LINGER with a positive time may be on: ask at close */
 };
 
 enum {
@@ -132,6 +133,13 @@ int ts_shim_tcp_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, 
 int ts_shim_tcp_setsockopt(int fd, struct ts_shim_sock *s, int level, int name,
 			   const void *val, socklen_t len);
 void ts_shim_tcp_adopt(int fd);
+/* Before the last close of fd in this process: with a positive SO_LINGER
+ * the daemon gives an fd that turns readable when the close is over;
+ * returns it (and *ms, the linger time), or -1 for no wait. */
+int ts_shim_tcp_linger_begin(int fd, struct ts_shim_sock *s, int *ms);
+/* After A is closed: waits on lfd at most ms (Linux
+ * sk_stream_wait_close; a signal ends the wait), then closes lfd. */
+void ts_shim_tcp_linger_wait(int lfd, int ms);
 /* shim.c: fd came from elsewhere (inherited, or SCM_RIGHTS): if it is an
  * engine socket (the daemon says), the shim takes it over. */
 void ts_shim_adopt_fd(int fd);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -172,6 +173,7 @@ int ts_shim_tcp_accept(int fd, struct ts_shim_sock *s, struct sockaddr *sa, sock
 	ns->bound = 1;
 	ns->connected = 1;
 	ns->connect_reported = 1;
+	ns->linger = s->linger;	/* Linux: the child inherits SO_LINGER */
 	ns->peer_addr = rep.addr;
 	ns->peer_port = rep.port;
 	if (sa != NULL) {
@@ -579,8 +581,8 @@ int ts_shim_tcp_setsockopt(int fd, struct ts_shim_sock *s, int level, int name,
 			   const void *val, socklen_t len)
 {
 	struct ts_ctl_sock_req m;
+	int r;
 
-	(void)s;
 	if (real_fd_opt(level, name))
 		return ts_real.setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
 	if ((int)len < 0)
@@ -591,7 +593,51 @@ int ts_shim_tcp_setsockopt(int fd, struct ts_shim_sock *s, int level, int name,
 	m.n = (uint16_t)(len > TS_CHAN_MAX_OPT ? TS_CHAN_MAX_OPT : len);
 	if (ts_shim_copy_in(m.opt, val, m.n) < 0)
 		return -EFAULT;
-	return ts_shim_call(TS_CTL_OP_TCP_SETOPT, &m, fd, NULL, NULL);
+	r = ts_shim_call(TS_CTL_OP_TCP_SETOPT, &m, fd, NULL, NULL);
+	if (r == 0 && level == SOL_SOCKET && name == SO_LINGER && m.n >= sizeof(struct linger)) {
+		struct linger lg;
+
+		memcpy(&lg, m.opt, sizeof(lg));
+		s->linger = lg.l_onoff && lg.l_linger > 0;
+	}
+	return r;
+}
+
+/* --- close with SO_LINGER ------------------------------------------------ */
+
+int ts_shim_tcp_linger_begin(int fd, struct ts_shim_sock *s, int *ms)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep rep;
+	int lfd = -1, secs = 0;
+
+	/* Linux inet_release: only a connected socket has anything to wait
+	 * for (a listener or a connecting socket goes to CLOSE at once). */
+	if (s->tcp != TS_SHIM_TCP_CONNECTED)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	if (ts_shim_call(TS_CTL_OP_TCP_LINGER, &m, fd, &rep, &lfd) < 0 || lfd < 0)
+		return -1;
+	if (rep.n < sizeof(int32_t)) {
+		ts_real.close(lfd);
+		return -1;
+	}
+	memcpy(&secs, rep.opt, sizeof(secs));
+	/* sk_lingertime is l_linger seconds; poll takes int milliseconds. */
+	*ms = secs > INT_MAX / 1000 ? -1 : secs * 1000;
+	return lfd;
+}
+
+void ts_shim_tcp_linger_wait(int lfd, int ms)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+
+	/* Linux sk_stream_wait_close waits even on a non-blocking socket
+	 * (measured on 6.18: close() of an O_NONBLOCK socket with linger
+	 * took as long as a blocking one), and a signal ends the wait;
+	 * close(2) returns 0 either way. */
+	(void)poll(&p, 1, ms);
+	ts_real.close(lfd);
 }
 
 /* After exec: is fd (an AF_UNIX stream socket) one of the engine's TCP
@@ -613,6 +659,7 @@ void ts_shim_tcp_adopt(int fd)
 		 rep.opt[0] == 1 ? TS_SHIM_TCP_CONNECTED : TS_SHIM_TCP_FRESH;
 	s->connected = s->tcp == TS_SHIM_TCP_CONNECTED;
 	s->connect_reported = 1;
+	s->linger = 1;	/* not known here: the daemon is asked at close */
 	s->peer_addr = rep.addr;
 	s->peer_port = rep.port;
 	ts_shim_register(fd, s);

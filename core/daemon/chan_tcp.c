@@ -71,7 +71,22 @@ struct tchan {
 	int user_timeout;		/* TCP_USER_TIMEOUT, stored */
 	int rcvlowat;
 	int tokens;			/* listener: token bytes not yet ACCEPTed */
+	/* SO_LINGER close (op LINGER): the pipe whose read end the shim
+	 * polls; both ends closed when the close is over. */
+	int linger_rd, linger_wr;
+	unsigned lingering : 1;
 	UT_hash_handle hh;
+};
+
+/* A closed socket whose program waits in close(2) (positive SO_LINGER):
+ * the orphan is found again by its 4-tuple (and pointer and birth, so a
+ * new connection on the same tuple is not taken for it). */
+struct lingerer {
+	struct ts_tcp_key key;
+	const struct ts_tcb *tcb;
+	uint64_t created, deadline;	/* µs */
+	int rd, wr;
+	struct lingerer *next;
 };
 
 static struct tchan *tchans;
@@ -79,6 +94,9 @@ static int ntchans;
 static uv_timer_t sweep_timer;
 static int sweep_init, sweep_on;
 static uint8_t tx_buf[TX_CHUNK];
+static struct lingerer *lingerers;
+static uv_timer_t linger_timer;
+static int linger_init, linger_on;
 
 static void tchan_update(struct tchan *c);
 static void tchan_poll_cb(uv_poll_t *h, int status, int events);
@@ -95,6 +113,101 @@ static void tchan_free_cb(uv_handle_t *h)
 	free(h->data);
 }
 
+/* --- SO_LINGER ------------------------------------------------------- */
+
+/* Linux sk_stream_wait_close: the closer waits while the orphan is in
+ * FIN-WAIT-1, CLOSING or LAST-ACK (our FIN not yet acked).  ESTABLISHED,
+ * SYN-RECEIVED and CLOSE-WAIT only until the engine has queued the FIN. */
+static int linger_waits(const struct ts_tcb *t)
+{
+	switch (t->state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+	case TCPS_FIN_WAIT_1:
+	case TCPS_CLOSING:
+	case TCPS_LAST_ACK:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void linger_release_fds(int rd, int wr)
+{
+	/* The shim sees EOF on its copy of rd: close(2) returns. */
+	if (wr >= 0)
+		close(wr);
+	if (rd >= 0)
+		close(rd);
+}
+
+/* Ends the waits that are over: the orphan gone or past the states
+ * above, or the linger time passed (the shim stopped waiting). */
+static void linger_check(struct ts_daemon *d)
+{
+	struct ts_tcp *tcp = ts_tcp_of(&d->eng);
+	struct lingerer **pp = &lingerers;
+	uint64_t now = ts_daemon_now();
+
+	while (*pp != NULL) {
+		struct lingerer *l = *pp;
+		const struct ts_tcb *t = tcp != NULL ? ts_tcb_lookup(tcp, &l->key) : NULL;
+
+		if (t != NULL && t == l->tcb && t->created == l->created && linger_waits(t) &&
+		    now < l->deadline) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		linger_release_fds(l->rd, l->wr);
+		free(l);
+	}
+	if (lingerers == NULL && linger_on) {
+		uv_timer_stop(&linger_timer);
+		linger_on = 0;
+	}
+}
+
+static void linger_timer_cb(uv_timer_t *h)
+{
+	linger_check(h->data);
+}
+
+/* Polled: the engine tells an orphan's owner nothing, and the loop glue
+ * has no hook per input batch; 5 ms is well inside an RTT's noise. */
+#define LINGER_CHECK_MS 5
+
+/* c's TCB is about to be closed: keep the wait going on the orphan. */
+static void linger_hand_over(struct tchan *c, const struct ts_tcb *t, int secs)
+{
+	struct lingerer *l = calloc(1, sizeof(*l));
+
+	if (l == NULL) {
+		linger_release_fds(c->linger_rd, c->linger_wr);
+		c->lingering = 0;
+		return;
+	}
+	l->key = t->key;
+	l->tcb = t;
+	l->created = t->created;
+	l->deadline = ts_daemon_now() + ((uint64_t)(secs > 0 ? secs : 0) + 1) * 1000000u;
+	l->rd = c->linger_rd;
+	l->wr = c->linger_wr;
+	c->lingering = 0;
+	l->next = lingerers;
+	lingerers = l;
+	if (!linger_init) {
+		uv_timer_init(c->d->loop, &linger_timer);
+		linger_timer.data = c->d;
+		linger_init = 1;
+	}
+	if (!linger_on) {
+		linger_on = 1;
+		uv_timer_start(&linger_timer, linger_timer_cb, LINGER_CHECK_MS, LINGER_CHECK_MS);
+	}
+}
+
 static void tchan_close(struct tchan *c)
 {
 	if (c->closing)
@@ -104,10 +217,22 @@ static void tchan_close(struct tchan *c)
 	ntchans--;
 	if (c->tcb != NULL) {
 		struct ts_tcb *t = c->tcb;
+		int secs = -1;
 
 		c->tcb = NULL;
 		t->user = NULL;
+		if (c->lingering) {
+			ts_tcp_getopt(t, TS_TCP_LINGER, &secs);
+			linger_hand_over(c, t, secs);
+		}
 		ts_tcp_close(t, ts_daemon_now());
+		if (lingerers != NULL)
+			linger_check(c->d);	/* freed or reset at once: no wait */
+	}
+	if (c->lingering) {
+		/* The TCB went before (an abort): nothing to wait for. */
+		linger_release_fds(c->linger_rd, c->linger_wr);
+		c->lingering = 0;
 	}
 	uv_poll_stop(&c->poll);
 	close(c->fd);
@@ -1063,6 +1188,43 @@ static int op_accept(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 	return ts_ctl_sock_rep_encode(&rep->body, &out);
 }
 
+/* close(2) of a socket with a positive SO_LINGER, asked by the shim
+ * before it closes A: a pipe whose read end it polls for at most the
+ * linger time.  The write end closes when the orphan's FIN is acked
+ * (Linux tcp_close -> sk_stream_wait_close), the engine frees or resets
+ * it, or the time is up; the daemon never waits. */
+static int op_linger(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_rep *rep)
+{
+	struct ts_ctl_sock_req m;
+	struct ts_ctl_sock_rep out;
+	struct tchan *c;
+	int r = tcp_req(req, &m, &c), secs = -1, p[2];
+
+	if (r < 0)
+		return r;
+	memset(&out, 0, sizeof(out));
+	out.id = (uint64_t)c->ino;
+	ts_tcp_getopt(c->tcb, TS_TCP_LINGER, &secs);
+	/* Linux: a listener or an unconnected socket closes at once (state
+	 * CLOSE), as does SO_LINGER with zero time (a reset). */
+	if (secs <= 0 || c->listening || !(c->established || c->dead) ||
+	    !linger_waits(c->tcb))
+		return ts_ctl_sock_rep_encode(&rep->body, &out);
+	if (!c->lingering) {
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+			return -errno;
+		c->linger_rd = p[0];
+		c->linger_wr = p[1];
+		c->lingering = 1;
+	}
+	out.n = sizeof(int32_t);
+	memcpy(out.opt, &secs, sizeof(int32_t));
+	rep->fds[0] = c->linger_rd;
+	rep->nfds = 1;
+	rep->keep_fds = 1;
+	return ts_ctl_sock_rep_encode(&rep->body, &out);
+}
+
 /* Is this fd one of our TCP sockets (a program after exec asks)?  opt:
  * u8 kind (0 fresh, 1 connected or connecting, 2 listening). */
 static int op_query(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_rep *rep)
@@ -1109,6 +1271,7 @@ void ts_ctl_tcp_register(void)
 	ts_ctl_register(TS_CTL_OP_TCP_GETOPT, op_getopt);
 	ts_ctl_register(TS_CTL_OP_TCP_QUERY, op_query);
 	ts_ctl_register(TS_CTL_OP_TCP_ACCEPT, op_accept);
+	ts_ctl_register(TS_CTL_OP_TCP_LINGER, op_linger);
 }
 
 int ts_chan_tcp_attach(struct ts_daemon *d)
@@ -1124,6 +1287,19 @@ void ts_chan_tcp_shutdown(struct ts_daemon *d)
 
 	HASH_ITER(hh, tchans, c, tmp)
 		tchan_close(c);
+	while (lingerers != NULL) {
+		struct lingerer *l = lingerers;
+
+		lingerers = l->next;
+		linger_release_fds(l->rd, l->wr);
+		free(l);
+	}
+	if (linger_init) {
+		uv_timer_stop(&linger_timer);
+		uv_close((uv_handle_t *)&linger_timer, NULL);
+		linger_init = 0;
+	}
+	linger_on = 0;
 	if (sweep_init) {
 		uv_timer_stop(&sweep_timer);
 		uv_close((uv_handle_t *)&sweep_timer, NULL);
