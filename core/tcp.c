@@ -1034,10 +1034,25 @@ ssize_t ts_tcp_recv(struct ts_tcb *tcb, void *buf, size_t len, uint64_t now)
 	return (ssize_t)n;
 }
 
+static void listener_stop(struct ts_tcb *l, uint64_t now);
+
 int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now)
 {
 	if (how < 0 || how > 2)
 		return -EINVAL;
+	if (tcb->state == TCPS_LISTEN && how != 1) {
+		/* Linux inet_shutdown: RCV_SHUTDOWN on a listener disconnects
+		 * it (tcp_disconnect -> inet_csk_listen_stop): the children
+		 * not accepted are reset, the socket is CLOSED (accept() says
+		 * EINVAL, listen() may be called again) and keeps its port
+		 * only if bind() chose it. */
+		listener_stop(tcb, now);
+		tcb_unhash(tcb);
+		if (!(tcb->flags & TF_PORT_LOCK))
+			tcb_unbind(tcb);
+		ts_tcp_state_set(tcb, TCPS_CLOSED, "shutdown", now);
+		return 0;
+	}
 	switch (tcb->state) {
 	case TCPS_CLOSED:
 	case TCPS_LISTEN:
@@ -1073,7 +1088,7 @@ int ts_tcp_shutdown(struct ts_tcb *tcb, int how, uint64_t now)
 	return 0;
 }
 
-static void listener_close(struct ts_tcb *l, uint64_t now)
+static void listener_stop(struct ts_tcb *l, uint64_t now)
 {
 	struct ts_tcp *tcp = ts_tcp_of(l->eng);
 	struct ts_tcb *t, *next;
@@ -1090,6 +1105,11 @@ static void listener_close(struct ts_tcb *l, uint64_t now)
 			next = l->all_next;
 		ts_tcb_free(t);
 	}
+}
+
+static void listener_close(struct ts_tcb *l, uint64_t now)
+{
+	listener_stop(l, now);
 	ts_tcb_free(l);
 }
 

@@ -367,9 +367,26 @@ int ts_shim_tcp_shutdown(int fd, struct ts_shim_sock *s, int how)
 		return -EINVAL;
 	if (s->tcp == TS_SHIM_TCP_CONNECTING && a_writable(fd, 0))
 		finish_connect(fd, s);
-	if (s->tcp == TS_SHIM_TCP_LISTEN || s->tcp == TS_SHIM_TCP_CONNECTING) {
-		/* Linux: 0 (a listener shut for reading, or a connecting
-		 * socket, is disconnected there; here it carries on). */
+	if (s->tcp == TS_SHIM_TCP_LISTEN) {
+		struct ts_ctl_sock_req m;
+		int r;
+
+		/* Linux inet_shutdown: SHUT_RD or SHUT_RDWR disconnects a
+		 * listener (accept() is EINVAL from then on, blocked ones
+		 * too); SHUT_WR does nothing. */
+		if (how == SHUT_WR)
+			return 0;
+		memset(&m, 0, sizeof(m));
+		m.optlen = (uint32_t)how;
+		r = ts_shim_call(TS_CTL_OP_TCP_SHUTDOWN, &m, fd, NULL, NULL);
+		if (r < 0)
+			return r;
+		s->tcp = TS_SHIM_TCP_FRESH;
+		return 0;
+	}
+	if (s->tcp == TS_SHIM_TCP_CONNECTING) {
+		/* Linux: 0 (a connecting socket is disconnected there; here
+		 * it carries on). */
 		return 0;
 	}
 	if (s->tcp != TS_SHIM_TCP_CONNECTED) {

@@ -825,6 +825,8 @@ static int op_listen(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 		return r;
 	if (c->established || c->dead || c->tcb->state == TCPS_SYN_SENT)
 		return -EINVAL;
+	if (c->b_shut_wr)
+		return -EINVAL;	/* a listener shut down: see op_shutdown */
 	r = ts_tcp_listen(c->tcb, (int)m.optlen);
 	if (r == -EADDRINUSE) {
 		settle();
@@ -864,6 +866,8 @@ static int op_connect(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl
 		return -EINVAL;
 	if (c->established || c->dead)
 		return -EISCONN;	/* the shim knows: no filler was written */
+	if (c->b_shut_wr)
+		return -EINVAL;	/* a listener shut down: see op_shutdown */
 	/* The filler is in B already (written before this request); set
 	 * before connecting, since a loopback handshake may complete inside
 	 * ts_tcp_connect. */
@@ -1225,6 +1229,39 @@ static int op_linger(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_
 	return ts_ctl_sock_rep_encode(&rep->body, &out);
 }
 
+/* shutdown(2) of a listener (optlen = how).  SHUT_RD and SHUT_RDWR
+ * disconnect it as Linux's inet_shutdown does (the engine resets the
+ * connections not accepted, the socket is CLOSED), and every accept(2)
+ * blocked on A, in any process, must return EINVAL: B is shut for
+ * writing, so they read EOF.  That cannot be undone, so unlike Linux
+ * this socket cannot listen or connect again (EINVAL). */
+static int op_shutdown(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_rep *rep)
+{
+	struct ts_ctl_sock_req m;
+	struct tchan *c;
+	int r = tcp_req(req, &m, &c);
+
+	(void)rep;
+	if (r < 0)
+		return r;
+	if (m.optlen > 2)
+		return -EINVAL;
+	if (!c->listening)
+		return -ENOTCONN;
+	if (m.optlen == 1)
+		return 0;	/* Linux: SHUT_WR leaves a listener as it is */
+	r = ts_tcp_shutdown(c->tcb, (int)m.optlen, ts_daemon_now());
+	if (r < 0)
+		return r;
+	c->listening = 0;
+	c->tokens = 0;
+	shutdown(c->fd, SHUT_WR);
+	c->b_shut_wr = 1;
+	tchan_update(c);
+	ts_daemon_kick(d);
+	return 0;
+}
+
 /* Is this fd one of our TCP sockets (a program after exec asks)?  opt:
  * u8 kind (0 fresh, 1 connected or connecting, 2 listening). */
 static int op_query(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl_rep *rep)
@@ -1272,6 +1309,7 @@ void ts_ctl_tcp_register(void)
 	ts_ctl_register(TS_CTL_OP_TCP_QUERY, op_query);
 	ts_ctl_register(TS_CTL_OP_TCP_ACCEPT, op_accept);
 	ts_ctl_register(TS_CTL_OP_TCP_LINGER, op_linger);
+	ts_ctl_register(TS_CTL_OP_TCP_SHUTDOWN, op_shutdown);
 }
 
 int ts_chan_tcp_attach(struct ts_daemon *d)

@@ -114,6 +114,57 @@ show("bind foreign address", lambda: s2.bind(("203.0.113.9", 0)))
 s2.close()
 ls.close()
 
+# --- shutdown of a listener (Linux inet_shutdown: SHUT_RD disconnects it;
+# accept() then fails with EINVAL, blocked ones too; SHUT_WR does nothing)
+ls, port = listener()
+show("listen shutdown WR", lambda: ls.shutdown(socket.SHUT_WR))
+c = sock()
+c.connect((MY, port))
+show("listen shutdown WR: accept", lambda: ls.accept()[1] == c.getsockname())
+c.close()
+ls.close()
+for how in ("RD", "RDWR"):
+    ls, port = listener()
+    c = sock()
+    c.connect((MY, port))  # queued, never accepted
+    time.sleep(0.1)
+    show("listen shutdown %s" % how, lambda: ls.shutdown(getattr(socket, "SHUT_" + how)))
+    show("listen shutdown %s: SO_ACCEPTCONN" % how,
+         lambda: geti(ls, socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    show("listen shutdown %s: accept" % how, lambda: ls.accept())
+    ls.setblocking(False)
+    show("listen shutdown %s: accept nonblocking" % how, lambda: ls.accept())
+    time.sleep(0.1)
+    show("listen shutdown %s: queued client recv" % how, lambda: c.recv(10))
+    c.close()
+    c = sock()
+    show("listen shutdown %s: connect to its port" % how, lambda: c.connect((MY, port)))
+    c.close()
+    show("listen shutdown %s: shutdown again" % how,
+         lambda: ls.shutdown(getattr(socket, "SHUT_" + how)))
+    ls.close()
+# a blocked accept() in another thread is woken with EINVAL
+import threading
+ls, port = listener()
+res = []
+
+
+def blocked_accept():
+    try:
+        ls.accept()
+        res.append("accepted")
+    except OSError as e:
+        res.append(errno.errorcode.get(e.errno, e.errno))
+
+
+th = threading.Thread(target=blocked_accept, daemon=True)
+th.start()
+time.sleep(0.2)
+show("listen shutdown RD with accept blocked", lambda: ls.shutdown(socket.SHUT_RD))
+th.join(5)
+show("blocked accept after listen shutdown RD", lambda: res)
+ls.close()
+
 # --- connect -------------------------------------------------------------
 free = sock()
 free.bind((MY, 0))
