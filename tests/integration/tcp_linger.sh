@@ -3,7 +3,8 @@
 # slowly: with (1, 5) close() returns only once the reader's kernel holds
 # every byte (our FIN acked: Linux sk_stream_wait_close), on a blocking
 # and on a non-blocking socket (Linux waits for both); without linger it
-# returns while data is still on its way; (1, 0) resets.
+# returns while data is still on its way; (1, 0) resets; to a peer that is
+# gone, close() returns 0 when the linger time is up.
 . "$(dirname "$0")/lib.sh"
 
 lab_up
@@ -43,4 +44,24 @@ assert_contains "$(cat "$TMPD/plain.r")" "total 1000000" "no linger: all data re
 
 run abort 9004 1 0
 assert_contains "$(cat "$TMPD/abort.r")" "reset" "linger (1,0): the reader sees a reset"
+
+# The peer gone (an engine fault rule drops all it sends): the FIN is never
+# acked, close() returns 0 when the linger time (2 s) runs out, leaving
+# the orphan in FIN-WAIT-1.
+kside timeout 40 python3 "$TS_SRCDIR/tests/integration/tcp/slow_reader.py" "$KERNEL_IP" 9005 \
+	>"$TMPD/gone.r" 2>&1 &
+wait_until 10 grep -q listening "$TMPD/gone.r" || fail "gone: reader not listening"
+ts run --lab "$LAB" -- timeout 30 python3 "$T" gone "$KERNEL_IP" 9005 "$TMPD/gone.go" 2 \
+	>"$TMPD/gone.c" 2>&1 &
+cp=$!
+wait_until 10 grep -q connected "$TMPD/gone.c" || fail "gone: client did not connect"
+wait_until 10 grep -q accepted "$TMPD/gone.r" || fail "gone: reader did not accept"
+ts fault add --lab "$LAB" drop dir in proto tcp port 9005 >/dev/null || fail "fault add"
+touch "$TMPD/gone.go"
+wait "$cp" || fail "gone: client failed: $(cat "$TMPD/gone.c")"
+echo "gone: $(cat "$TMPD/gone.c" | tr '\n' ' ')"
+assert_contains "$(cat "$TMPD/gone.c")" "closed rc=0" "linger to a vanished peer: close() returns 0"
+st=$(ts ss --lab "$LAB" -tna | grep "$KERNEL_IP:9005")
+echo "gone: ss after close: $st"
+assert_contains "$st" "FIN-WAIT-1" "close() returned on the linger time, the FIN still unacked"
 pass

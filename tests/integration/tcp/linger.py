@@ -11,6 +11,9 @@
       (through the shim) connects, sets SO_LINGER (ONOFF, SECS) unless
       ONOFF is -1, sends 1 MB, optionally turns O_NONBLOCK on, closes,
       then creates MARK and prints `closed`.
+  linger.py gone ADDR PORT GO SECS
+      (through the shim) connects, sends 1000 bytes, waits for the file
+      GO, closes with SO_LINGER (1, SECS) and prints `closed rc=0`.
 Ordering, not time: with a positive linger, close() returns once our FIN
 was acked, so the reader's kernel holds every byte when MARK appears."""
 import fcntl
@@ -68,7 +71,25 @@ def client(addr, port, mark, onoff, secs, nb):
     print("closed", flush=True)
 
 
-if sys.argv[1] == "reader":
+def client_gone(addr, port, go, secs):
+    """Connects, sends a little, waits for the file GO (the test then
+    drops everything the peer sends), closes with SO_LINGER (1, SECS)."""
+    s = socket.create_connection((addr, port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, secs))
+    s.sendall(b"y" * 1000)
+    print("connected", flush=True)
+    for _ in range(3000):
+        if os.path.exists(go):
+            break
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    s.close()  # raises on an error: Linux's close returns 0 after the wait
+    print("closed rc=0 elapsed=%.2f" % (time.monotonic() - t0), flush=True)
+
+
+if sys.argv[1] == "gone":
+    client_gone(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+elif sys.argv[1] == "reader":
     reader(sys.argv[2], int(sys.argv[3]), sys.argv[4])
 else:
     client(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]),
