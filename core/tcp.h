@@ -410,6 +410,9 @@ struct tcp_seg {
 	const uint8_t *data;		/* payload */
 	uint32_t len;			/* payload bytes */
 	uint64_t now;
+	/* tcp_in.c: text was trimmed away (old, or beyond the window):
+	 * not a duplicate ACK even at len 0 (Linux FLAG_DATA). */
+	uint8_t trimmed;
 };
 
 /* tcp.c */

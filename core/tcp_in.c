@@ -477,13 +477,33 @@ static void dsack_set(struct ts_tcb *tcb, uint32_t start, uint32_t end)
 	tcb->dsack_end = end;
 }
 
-/* RFC 9293 3.10.7.4 first check: is the segment in the receive window? */
+/* RFC 9293 3.10.7.4 first check: is the segment in the receive window?
+ * Linux (tcp_sequence) differs from the RFC's table, and tapsock follows
+ * it: a segment is acceptable when it ends at or after RCV.WUP (the
+ * RCV.NXT our last ACK carried) and starts at or before RCV.NXT +
+ * RCV.WND, whatever its length — so one starting right at the window's
+ * edge, or at RCV.NXT with the window closed, still has its ACK
+ * processed (the RFC's "special allowance ... to accept valid ACKs, URGs,
+ * and RSTs"); check_sequence drops its text.  Without that, an engine
+ * whose window is closed drops the ACKs of its own data that a peer
+ * sends from the window's edge, and two programs that both write before
+ * they read stall.  SYNs keep the RFC's table: in a synchronized state
+ * both answers end in a challenge ACK (Linux syn_challenge). */
 static int seq_acceptable(const struct ts_tcb *tcb, const struct tcp_seg *seg)
 {
 	uint32_t wnd = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
 	uint32_t len = seg_len(seg);
 	uint32_t seq = seg->th.seq;
 
+	if (!(seg->th.flags & TH_SYN)) {
+		/* RCV.WUP: never further back than the ring holds (a
+		 * cookie child has not sent an ACK yet). */
+		uint32_t wup = tcb->last_ack_sent;
+
+		if (SEQ_GT(wup, tcb->rcv_nxt) || tcb->rcv_nxt - wup > ts_tcb_rcvbuf(tcb))
+			wup = tcb->rcv_nxt;
+		return SEQ_GEQ(seq + len, wup) && SEQ_LEQ(seq, tcb->rcv_nxt + wnd);
+	}
 	if (len == 0) {
 		if (wnd == 0)
 			return seq == tcb->rcv_nxt;
@@ -1119,7 +1139,8 @@ static int ack_input(struct ts_tcb *tcb, struct tcp_seg *seg, int *fin_acked)
 	if (SEQ_LEQ(ack, tcb->snd_una)) {
 		/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the
 		 * same window, while data is outstanding. */
-		dupack = ack == tcb->snd_una && seg->len == 0 && !(th->flags & (TH_SYN | TH_FIN)) &&
+		dupack = ack == tcb->snd_una && seg->len == 0 && !seg->trimmed &&
+			 !(th->flags & (TH_SYN | TH_FIN)) &&
 			 win == tcb->snd_wnd && tcb->snd_max != tcb->snd_una;
 	} else if (!new_ack(tcb, seg, sack_done, fin_acked)) {
 		return 0;
@@ -1317,33 +1338,22 @@ static int check_sequence(struct ts_tcb *tcb, struct tcp_seg *seg)
 	}
 	/* First: sequence number. */
 	if (!seq_acceptable(tcb, seg)) {
-		uint32_t wnd = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
-
-		/* RFC 9293 3.8.6.1: with a zero window, ACK/RST/URG at
-		 * RCV.NXT are still processed; the data is not. */
-		if (wnd == 0 && th->seq == tcb->rcv_nxt && !(th->flags & TH_SYN)) {
-			if (seg->len > 0)
-				TS_TCP_DROP(tcb, now, TcpExtTCPZeroWindowDrop, "");
-			seg->len = 0;
-			th->flags &= (uint8_t)~TH_FIN;
-			tcb->flags |= TF_ACKNOW;
-		} else {
-			TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "out of window");
-			if (th->flags & TH_RST)
-				return SEG_DROP;
-			if (th->flags & TH_SYN)
-				return SEG_SYN;
-			/* Linux tcp_send_dupack: old data is reported. */
-			if (seg->len > 0 && SEQ_LT(th->seq, tcb->rcv_nxt))
-				dsack_set(tcb, th->seq,
-					  SEQ_GT(th->seq + seg->len, tcb->rcv_nxt) ? tcb->rcv_nxt
-										   : th->seq + seg->len);
-			send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedSeq);
+		TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "out of window");
+		if (th->flags & TH_RST)
 			return SEG_DROP;
-		}
+		if (th->flags & TH_SYN)
+			return SEG_SYN;
+		/* Linux tcp_send_dupack: old data is reported. */
+		if (seg->len > 0 && SEQ_LT(th->seq, tcb->rcv_nxt))
+			dsack_set(tcb, th->seq,
+				  SEQ_GT(th->seq + seg->len, tcb->rcv_nxt) ? tcb->rcv_nxt
+									   : th->seq + seg->len);
+		send_dupack(tcb, seg, &eng->stats.TcpExtTCPACKSkippedSeq);
+		return SEG_DROP;
 	}
 	/* Trim what lies before RCV.NXT (RFC 9293 3.10.7.4) ... */
-	if (SEQ_LT(th->seq, tcb->rcv_nxt) && !(th->flags & TH_RST)) {
+	if (SEQ_LT(th->seq, tcb->rcv_nxt) && !(th->flags & TH_RST) &&
+	    (seg->len > 0 || th->flags & (TH_SYN | TH_FIN))) {
 		uint32_t d = tcb->rcv_nxt - th->seq;
 
 		if (th->flags & TH_SYN) {
@@ -1366,11 +1376,32 @@ static int check_sequence(struct ts_tcb *tcb, struct tcp_seg *seg)
 		/* Linux tcp_data_queue: seq < rcv_nxt < end_seq. */
 		if (d > 0)
 			dsack_set(tcb, th->seq, th->seq + d);
+		seg->trimmed |= d > 0;
 		seg->data += d;
 		seg->len -= d;
 		th->seq += d;
 		/* Old data: the peer missed our ACK (RFC 5681 4.2). */
 		tcb->flags |= TF_ACKNOW;
+	}
+	/* Text the window does not take (Linux tcp_data_queue, after
+	 * tcp_ack has run): at RCV.NXT with the window closed
+	 * (TcpExtTCPZeroWindowDrop), or from the window's right edge on
+	 * ("Out of window").  The ACK field is still processed (RFC 9293
+	 * 3.10.7.4, 3.8.6.1); the text and a FIN are dropped, ACKed at once;
+	 * it does not count as a duplicate ACK (Linux FLAG_DATA). */
+	if (!(th->flags & (TH_SYN | TH_RST)) && (seg->len > 0 || th->flags & TH_FIN)) {
+		uint32_t wnd = SEQ_GT(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+
+		if (SEQ_GEQ(th->seq, tcb->rcv_nxt + wnd)) {
+			if (seg->len > 0 && wnd == 0 && th->seq == tcb->rcv_nxt)
+				TS_TCP_DROP(tcb, now, TcpExtTCPZeroWindowDrop, "");
+			else if (seg->len > 0)
+				TS_TCP_DROP(tcb, now, TsExtTcpInDropped, "beyond the window");
+			seg->trimmed |= seg->len > 0;
+			seg->len = 0;
+			th->flags &= (uint8_t)~TH_FIN;
+			tcb->flags |= TF_ACKNOW;
+		}
 	}
 	/* ... and beyond the window. */
 	{
