@@ -211,6 +211,11 @@ struct ts_tcb {
 	struct ts_tcp_cc_state cc;
 	int dupacks;
 	int cc_algo;			/* 0 reno, 1 cubic (ts_cc_names) */
+	/* Linux tcp_cwnd_validate: did cwnd limit the sender in the current
+	 * window of data (until SND.UNA reaches cwnd_usage_seq), and the
+	 * most segments out in it (tcp_out.c, ts_tcp_is_cwnd_limited). */
+	uint8_t is_cwnd_limited;
+	uint32_t max_packets_out, cwnd_usage_seq;
 
 	/* RFC 8985 RACK: the transmission log from SND.UNA, in sequence
 	 * order (a ring), and the newest delivered transmission. */
@@ -460,6 +465,8 @@ uint8_t ts_tcp_choose_wscale(struct ts_engine *eng, uint32_t bufsize);
 /* tcp_out.c */
 /* Sends whatever the windows, Nagle and the flags allow. */
 void ts_tcp_output(struct ts_tcb *tcb, uint64_t now);
+/* Linux tcp_is_cwnd_limited: may an ACK grow cwnd (cc.cwnd_limited)? */
+int ts_tcp_is_cwnd_limited(const struct ts_tcb *tcb);
 /* Sends one segment: flags, seq, payload from the send ring at seq. */
 int ts_tcp_xmit(struct ts_tcb *tcb, uint8_t flags, uint32_t seq, uint32_t len,
 		uint64_t now);

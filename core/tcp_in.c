@@ -725,6 +725,9 @@ static int new_ack(struct ts_tcb *tcb, struct tcp_seg *seg, int sack_done, int *
 	tcb->backoff = 0;
 	tcb->dupacks = 0;
 	sack_done |= ts_sack_ack(&tcb->sb, ack);
+	/* RFC 5681 3.1 / RFC 7661, as Linux tcp_cong_avoid: grow cwnd only
+	 * while it is what limits the sender. */
+	tcb->cc.cwnd_limited = (uint8_t)ts_tcp_is_cwnd_limited(tcb);
 	r = ts_tcp_cc_on_ack(&tcb->cc, ack, data_acked, rtt, now);
 	ts_tcp_sndbuf_expand(tcb);
 	if (tcb->flags & TF_IN_RECOVERY) {

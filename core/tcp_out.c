@@ -302,6 +302,37 @@ static uint32_t sacked_between(const struct ts_tcb *tcb, uint32_t a, uint32_t b)
 	return n;
 }
 
+/* Linux tcp_is_cwnd_limited: cwnd limited the sender in the current
+ * window, or, in slow start, it is below twice the most segments out
+ * (so slow start still doubles what was used).  An application-limited
+ * or receive-window-limited flow keeps its cwnd (RFC 7661's spirit);
+ * without this, cwnd grew without bound under such flows. */
+int ts_tcp_is_cwnd_limited(const struct ts_tcb *tcb)
+{
+	if (tcb->is_cwnd_limited)
+		return 1;
+	if (ts_tcp_cc_in_slow_start(&tcb->cc))
+		return tcb->cc.cwnd < 2 * tcb->max_packets_out;
+	return 0;
+}
+
+/* Linux tcp_cwnd_validate, after a send pass that sent or was stopped by
+ * cwnd: remember whether cwnd was the limit for the current window of
+ * data, else the most segments out in it. */
+static void cwnd_validate(struct ts_tcb *tcb, int limited)
+{
+	uint32_t mss = ts_tcb_eff_mss(tcb);
+	uint32_t out = (tcb->snd_nxt - tcb->snd_una + mss - 1) / mss; /* packets_out */
+
+	if (SEQ_GEQ(tcb->snd_una, tcb->cwnd_usage_seq) || limited ||
+	    (!tcb->is_cwnd_limited && out > tcb->max_packets_out)) {
+		tcb->is_cwnd_limited = (uint8_t)limited;
+		tcb->max_packets_out = out;
+		tcb->cwnd_usage_seq = tcb->snd_nxt;
+	}
+	tcb->cc.cwnd_limited = (uint8_t)ts_tcp_is_cwnd_limited(tcb);
+}
+
 void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 {
 	uint32_t mss = ts_tcb_eff_mss(tcb);
@@ -456,6 +487,18 @@ void ts_tcp_output(struct ts_tcb *tcb, uint64_t now)
 		ts_tcp_timer_stop(tcb, TCPT_PERSIST);
 		if (fin_now)
 			break;
+	}
+	{
+		/* Linux tcp_write_xmit: is_cwnd_limited when the segments
+		 * in flight (SACKed ones left the network) fill cwnd. */
+		uint32_t infl = tcb->snd_nxt - tcb->snd_una;
+		int limited;
+
+		if (tcb->flags & TF_SACK && ts_sack_any(&tcb->sb))
+			infl -= sacked_between(tcb, tcb->snd_una, tcb->snd_nxt);
+		limited = (infl + mss - 1) / mss >= tcb->cc.cwnd;
+		if (sent || limited)
+			cwnd_validate(tcb, limited);
 	}
 	if (!sent && tcb->flags & TF_ACKNOW)
 		ts_tcp_send_ack(tcb, now);

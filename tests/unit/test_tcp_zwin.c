@@ -186,6 +186,70 @@ static void test_established_old_data_ack_processed_not_dupack(void **state)
 	seg_flush(h);
 }
 
+/* --- cwnd grows only while it limits the sender ----------------------- */
+
+/* Linux tcp_cwnd_validate / tcp_is_cwnd_limited: a sender that writes one
+ * 1000-byte message per round trip never fills its initial window, so
+ * its cwnd stays there however many round trips pass (before, every ACK
+ * grew it: about +34 segments over these 50). */
+static void test_established_app_limited_sender_keeps_initial_cwnd(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint32_t b = h->iss + 1;
+	uint32_t iw = t->cc.cwnd;
+
+	fill_big();
+	assert_int_equal(iw, 10);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(ts_tcp_send(t, big, 1000, h->now), 1000);
+		seg_expect_data(h, TH_ACK | TH_PSH, b, PEER_ISS + 1, -1, 1000);
+		th_advance(h, 10 * MS);
+		b += 1000;
+		seg_in(h, TH_ACK, PEER_ISS + 1, b, 65535, NULL, NULL, 0);
+		seg_expect_none(h);
+		assert_int_equal(t->snd_una, b);
+	}
+	assert_int_equal(t->cc.cwnd, iw);
+	assert_false(t->cc.cwnd_limited);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
+/* A bulk sender fills cwnd: slow start doubles it per round trip. */
+static void test_established_bulk_sender_grows_cwnd(void **state)
+{
+	struct th *h = *state;
+	struct ts_tcb *t = tcb_established(h);
+	uint32_t b = h->iss + 1;
+	uint32_t sent = 0;
+
+	fill_big();
+	assert_int_equal(ts_tcp_setopt(t, TS_TCP_SNDBUF, 1 << 20), 0);
+	for (int rtt = 0; rtt < 3; rtt++) {
+		uint32_t cw = t->cc.cwnd;
+		int n = 0;
+
+		while (ts_tcp_writable(t) > 0 && sent < 400000) {
+			ssize_t r = ts_tcp_send(t, big, sizeof(big), h->now);
+
+			assert_true(r > 0);
+			sent += (uint32_t)r;
+		}
+		while (seg_pop(h))
+			n++;
+		/* Everything cwnd allowed went out: the peer ACKs it. */
+		assert_int_equal(n, (int)cw);
+		th_advance(h, 10 * MS);
+		b = t->snd_nxt;
+		seg_in(h, TH_ACK, PEER_ISS + 1, b, 65535, NULL, NULL, 0);
+		assert_true(t->cc.cwnd_limited);
+	}
+	assert_int_equal(t->cc.cwnd, 80);
+	ts_tcp_abort(t, h->now);
+	seg_flush(h);
+}
+
 /* --- two engines: 2 MB echoed on three connections at once ------------ */
 
 #define A_ADDR TS_IP4(198, 18, 0, 2)
@@ -499,6 +563,9 @@ int main(void)
 	    TW(test_established_data_at_window_edge_ack_processed_text_dropped),
 	    T(test_established_old_data_ack_processed_not_dupack),
 	    TW(test_established_old_data_ack_processed_not_dupack),
+	    T(test_established_app_limited_sender_keeps_initial_cwnd),
+	    TW(test_established_app_limited_sender_keeps_initial_cwnd),
+	    T(test_established_bulk_sender_grows_cwnd),
 	    cmocka_unit_test(test_echo_2mb_three_connections_small_buffers_completes),
 	    cmocka_unit_test(test_echo_2mb_three_connections_no_options_completes),
 	};
