@@ -3,7 +3,8 @@
  * control protocol as the shim drives it: socket, bind, listen, connect
  * with the filler, accept (a token per queued connection on the listener's
  * channel, then the ACCEPT op; the backlog is the engine's), data both ways with back-pressure, EOF, refusal and
- * resets.  Every test ends with no TCB, packet or channel left. */
+ * resets, SO_LINGER's close wait (LINGER op) and a listener's shutdown.
+ * Every test ends with no TCB, packet or channel left. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -422,6 +423,146 @@ static void test_backlog_tokens_and_listener_close_resets(void **state)
 	pump(f);
 }
 
+/* The linger fd's end: a pipe whose writers are gone polls POLLHUP. */
+static int hung_up(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
+}
+
+static void set_linger(struct fixture *f, int a, int onoff, int secs)
+{
+	struct ts_ctl_sock_req m = {.level = SOL_SOCKET, .name = SO_LINGER};
+	struct linger lg = {.l_onoff = onoff, .l_linger = secs};
+
+	m.n = sizeof(lg);
+	memcpy(m.opt, &lg, sizeof(lg));
+	assert_int_equal(op(f, TS_CTL_OP_TCP_SETOPT, &m, a, NULL, NULL), 0);
+}
+
+/* The LINGER op at close: no wait (no fd, n = 0) without SO_LINGER, with
+ * a zero time, or for a listener (Linux closes those at once). */
+static void test_linger_op_without_positive_linger_says_no_wait(void **state)
+{
+	struct fixture *f = *state;
+	struct ts_ctl_sock_req m = {0};
+	struct ts_ctl_sock_rep rep;
+	int l, c, s, fd = -1;
+
+	connected(f, &l, &c, &s);
+	assert_int_equal(op(f, TS_CTL_OP_TCP_LINGER, &m, c, &rep, &fd), 0);
+	assert_int_equal(rep.n, 0);
+	assert_int_equal(fd, -1);
+	set_linger(f, c, 1, 0);
+	assert_int_equal(op(f, TS_CTL_OP_TCP_LINGER, &m, c, &rep, &fd), 0);
+	assert_int_equal(rep.n, 0);
+	assert_int_equal(fd, -1);
+	set_linger(f, l, 1, 5);
+	assert_int_equal(op(f, TS_CTL_OP_TCP_LINGER, &m, l, &rep, &fd), 0);
+	assert_int_equal(rep.n, 0);
+	assert_int_equal(fd, -1);
+	close(s);
+	close(c);
+	close(l);
+	pump(f);
+}
+
+/* SO_LINGER (1, 5): the fd the LINGER op gives stays quiet while the
+ * orphan's FIN cannot be acked (the peer's window is closed by unread
+ * data) and reads EOF once the peer has read everything and acked it
+ * (Linux sk_stream_wait_close). */
+static void test_linger_fd_waits_for_fin_ack_then_eof(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t out[1 << 16];
+	struct ts_ctl_sock_req m = {0};
+	struct ts_ctl_sock_rep rep;
+	size_t sent = 0, rcvd = 0;
+	int l, c, s, lfd = -1, secs = 0;
+	char x;
+
+	connected(f, &l, &c, &s);
+	set_linger(f, c, 1, 5);
+	fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+	memset(out, 'z', sizeof(out));
+	for (int round = 0; round < 200; round++) {
+		ssize_t n = write(c, out, sizeof(out));
+
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			break;
+		}
+		sent += (size_t)n;
+		pump(f);
+	}
+	assert_true(sent > 0 && sent < 200u * sizeof(out));
+	assert_int_equal(op(f, TS_CTL_OP_TCP_LINGER, &m, c, &rep, &lfd), 0);
+	assert_int_equal(rep.n, sizeof(int32_t));
+	memcpy(&secs, rep.opt, sizeof(secs));
+	assert_int_equal(secs, 5);
+	assert_true(lfd >= 0);
+	close(c);
+	for (int i = 0; i < 5; i++) {
+		pump(f);
+		usleep(10000);
+	}
+	assert_false(hung_up(lfd));	/* the FIN waits behind unacked data */
+	fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+	for (int i = 0; i < 100000 && rcvd < sent; i++) {
+		ssize_t n = read(s, out, sizeof(out));
+
+		if (n < 0 && errno == EAGAIN) {
+			pump(f);
+			continue;
+		}
+		assert_true(n > 0);
+		rcvd += (size_t)n;
+	}
+	assert_int_equal(rcvd, sent);
+	for (int i = 0; i < 20 && !hung_up(lfd); i++) {
+		pump(f);
+		usleep(10000);	/* the daemon checks the orphan every 5 ms */
+	}
+	assert_true(hung_up(lfd));
+	assert_int_equal(read(lfd, &x, 1), 0);	/* EOF: close(2) returns */
+	close(lfd);
+	close(s);
+	close(l);
+	pump(f);
+}
+
+/* shutdown(SHUT_RD) of a listener (Linux inet_shutdown -> tcp_disconnect):
+ * SHUT_WR does nothing; SHUT_RD resets the queued connection, the
+ * listener's channel reads EOF after its tokens (blocked accept() calls
+ * wake) and ACCEPT says EINVAL; it cannot listen again here. */
+static void test_listener_shutdown_rd_disconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct ts_ctl_sock_req m = {.optlen = 1};
+	char tok;
+	int l = listener(f, 7003), c = new_socket(f);
+
+	assert_int_equal(op(f, TS_CTL_OP_TCP_SHUTDOWN, &m, l, NULL, NULL), 0);
+	assert_int_equal(connect_filler(f, c, 7003), 0);
+	pump(f);
+	assert_true(writable(c));	/* SHUT_WR: still listening */
+	assert_int_equal(so_error(f, c), 0);
+	m.optlen = 0;
+	assert_int_equal(op(f, TS_CTL_OP_TCP_SHUTDOWN, &m, l, NULL, NULL), 0);
+	pump(f);
+	assert_int_equal(so_error(f, c), ECONNRESET);
+	assert_int_equal(recv(l, &tok, 1, MSG_DONTWAIT), 1);	/* the old token */
+	assert_int_equal(op(f, TS_CTL_OP_TCP_ACCEPT, &m, l, NULL, NULL), -EINVAL);
+	assert_int_equal(recv(l, &tok, 1, MSG_DONTWAIT), 0);	/* EOF: accept wakes */
+	assert_int_equal(op(f, TS_CTL_OP_TCP_SHUTDOWN, &m, l, NULL, NULL), -ENOTCONN);
+	m.optlen = 4;
+	assert_int_equal(op(f, TS_CTL_OP_TCP_LISTEN, &m, l, NULL, NULL), -EINVAL);
+	close(c);
+	close(l);
+	pump(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +580,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_tokens_and_listener_close_resets,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger_op_without_positive_linger_says_no_wait,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger_fd_waits_for_fin_ack_then_eof, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listener_shutdown_rd_disconnects, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
