@@ -50,7 +50,7 @@ static const uint16_t ops[] = {
 	TS_CTL_OP_TCP_NAME, TS_CTL_OP_TCP_SETOPT, TS_CTL_OP_TCP_GETOPT, TS_CTL_OP_TCP_QUERY,
 	7,  /* unassigned: -EOPNOTSUPP (or what the server says) */
 	99, /* past every range */
-	TS_CTL_OP_TCP_ACCEPT, TS_CTL_OP_SS,
+	TS_CTL_OP_TCP_ACCEPT, TS_CTL_OP_SS, TS_CTL_OP_TCP_LINGER, TS_CTL_OP_TCP_SHUTDOWN,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 

@@ -231,7 +231,7 @@ def tcp_scripts():
 
 
 CTLD_OPS = [1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 22, 32, 33, 34, 35, 36, 37, 38, 39,
-            48, 49, 50, 51, 52, 53, 54, 55, 7, 99, 56, 64]
+            48, 49, 50, 51, 52, 53, 54, 55, 7, 99, 56, 64, 57, 58]
 
 
 def crec(kind, fd, body=b""):
@@ -280,6 +280,14 @@ def ctld():
                                + crec(2, 1) + crec(3, 0) + crec(2, 2) + crec(2, 0))
     c["tcp_connect_filler"] = (creq(48, tcp_sock) + crec(1, 0, b"\0" * 6)
                                + creq(51, sock_req(1, 0, 0, LO, 9, 0, 0, 6), fd=1) + crec(3, 0) + crec(3, 0))
+    # SO_LINGER on a connected socket, then its close; a listener shut down.
+    linger = struct.pack("<ii", 1, 1)
+    c["tcp_linger_shutdown"] = (creq(48, tcp_sock) + creq(49, sock_req(1, 0, 0, 0, 81, 0, 0, 0), fd=1)
+                                + creq(50, sock_req(1, 0, 0, 0, 0, 0, 0, 4), fd=1)
+                                + creq(48, tcp_sock) + creq(53, sock_req(1, 0, 0, 0, 0, 1, 13, 8, linger), fd=2)
+                                + creq(51, sock_req(1, 0, 0, SELF, 81, 0, 0, 0), fd=2) + crec(3, 0)
+                                + crec(1, 1, b"bytes before close") + creq(57, tcp_sock, fd=2) + crec(2, 1)
+                                + crec(3, 0) + creq(58, sock_req(1, 0, 0, 0, 0, 0, 0, 0), fd=1) + crec(3, 0))
     c["wrong_fds"] = (creq(33, udp_sock) + creq(33, udp_sock, fd=9) + creq(33, udp_sock, fd=10)
                       + creq(49, tcp_sock, fd=11) + creq(32, udp_sock) + creq(50, tcp_sock, fd=1)
                       + creq(51, tcp_sock, fd=1) + creq(99) + creq(7))
