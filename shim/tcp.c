@@ -629,7 +629,10 @@ int ts_shim_tcp_linger_begin(int fd, struct ts_shim_sock *s, int *ms)
 	int lfd = -1, secs = 0;
 
 	/* Linux inet_release: only a connected socket has anything to wait
-	 * for (a listener or a connecting socket goes to CLOSE at once). */
+	 * for (a listener or a connecting socket goes to CLOSE at once).  A
+	 * non-blocking connect may have completed unseen. */
+	if (s->tcp == TS_SHIM_TCP_CONNECTING && a_writable(fd, 0))
+		finish_connect(fd, s);
 	if (s->tcp != TS_SHIM_TCP_CONNECTED)
 		return -1;
 	memset(&m, 0, sizeof(m));
