@@ -872,6 +872,12 @@ static int op_connect(struct ts_daemon *d, struct ts_ctl_req *req, struct ts_ctl
 	 * before connecting, since a loopback handshake may complete inside
 	 * ts_tcp_connect. */
 	c->filler = m.optlen > 4096 ? 4096 : (int)m.optlen;
+	/* A connect to the engine itself meets its listeners at once: a
+	 * listener this program closed a moment ago (its EOF not read yet)
+	 * must already be gone, as after a synchronous close on Linux, or
+	 * an SO_REUSEPORT group could still route the SYN to it. */
+	if (ts_engine_is_local(&d->eng, m.addr))
+		settle();
 	r = ts_tcp_connect(c->tcb, m.addr, m.port, ts_daemon_now());
 	if (r == -EADDRNOTAVAIL) {
 		settle();
