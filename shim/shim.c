@@ -816,10 +816,28 @@ ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int 
 	return n - (ssize_t)sizeof(hb);
 }
 
+/* Linux move_addr_to_user: addr:port as a sockaddr_in into the program's
+ * sa, cut to the ulen it offered, and the full length into *len. */
+int ts_shim_put_name(struct sockaddr *sa, socklen_t *len, socklen_t ulen, uint32_t addr,
+		     uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	if ((int)ulen < 0)
+		return -EINVAL;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(addr);
+	if (ulen > sizeof(sin))
+		ulen = sizeof(sin);
+	if (ts_shim_copy_out(sa, &sin, ulen) < 0)
+		return -EFAULT;
+	ulen = sizeof(sin);
+	return ts_shim_copy_out(len, &ulen, sizeof(ulen));
+}
+
 int ts_shim_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
 		    int peer)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct ts_ctl_sock_req m;
 	struct ts_ctl_sock_rep rep;
 	socklen_t ulen;
@@ -834,22 +852,12 @@ int ts_shim_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen
 	r = sock_call(TS_CTL_OP_SOCK_NAME, &m, fd, &rep, NULL);
 	if (r < 0)
 		return r;
-	/* Linux move_addr_to_user. */
-	if ((int)ulen < 0)
-		return -EINVAL;
-	sin.sin_port = htons(rep.port);
-	sin.sin_addr.s_addr = htonl(rep.addr);
-	if (ulen > sizeof(sin))
-		ulen = sizeof(sin);
-	if (ts_shim_copy_out(sa, &sin, ulen) < 0)
-		return -EFAULT;
-	ulen = sizeof(sin);
-	return ts_shim_copy_out(len, &ulen, sizeof(ulen));
+	return ts_shim_put_name(sa, len, ulen, rep.addr, rep.port);
 }
 
 /* Options that live on the real fd A (timeouts): the kernel applies them
  * to the program's own blocking calls. */
-static int on_real_fd(int level, int name)
+int ts_shim_opt_on_real_fd(int level, int name)
 {
 	if (level != SOL_SOCKET)
 		return 0;
@@ -877,7 +885,7 @@ int ts_shim_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, void
 	int r;
 
 	(void)s;
-	if (on_real_fd(level, name))
+	if (ts_shim_opt_on_real_fd(level, name))
 		return ts_real.getsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
 	r = ts_shim_copy_in(&ulen, len, sizeof(ulen));
 	if (r < 0)
@@ -914,7 +922,7 @@ int ts_shim_setsockopt(int fd, struct ts_shim_sock *s, int level, int name, cons
 	struct ts_ctl_sock_req m;
 	int r;
 
-	if (on_real_fd(level, name))
+	if (ts_shim_opt_on_real_fd(level, name))
 		return ts_real.setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
 	if ((int)len < 0)
 		return -EINVAL;

@@ -148,5 +148,11 @@ void ts_shim_adopt_fd(int fd);
  * pointer instead of a crash (process_vm_readv/writev on ourselves). */
 int ts_shim_copy_in(void *dst, const void *user, size_t n);
 int ts_shim_copy_out(void *user, const void *src, size_t n);
+/* Linux move_addr_to_user for getsockname/getpeername: 0 or -errno. */
+int ts_shim_put_name(struct sockaddr *sa, socklen_t *len, socklen_t ulen, uint32_t addr,
+		     uint16_t port);
+/* Is this option kept on the program's own fd A (timeouts, low-water
+ * marks), where the kernel applies it to the program's blocking calls? */
+int ts_shim_opt_on_real_fd(int level, int name);
 
 #endif

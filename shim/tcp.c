@@ -490,7 +490,6 @@ ssize_t ts_shim_tcp_post_read(int fd, struct ts_shim_sock *s, ssize_t r, int err
 int ts_shim_tcp_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
 			int peer)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct ts_ctl_sock_req m;
 	struct ts_ctl_sock_rep rep;
 	socklen_t ulen;
@@ -505,35 +504,7 @@ int ts_shim_tcp_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, soc
 	r = ts_shim_call(TS_CTL_OP_TCP_NAME, &m, fd, &rep, NULL);
 	if (r < 0)
 		return r;
-	if ((int)ulen < 0)
-		return -EINVAL;
-	sin.sin_port = htons(rep.port);
-	sin.sin_addr.s_addr = htonl(rep.addr);
-	if (ulen > sizeof(sin))
-		ulen = sizeof(sin);
-	if (ts_shim_copy_out(sa, &sin, ulen) < 0)
-		return -EFAULT;
-	ulen = sizeof(sin);
-	return ts_shim_copy_out(len, &ulen, sizeof(ulen));
-}
-
-static int real_fd_opt(int level, int name)
-{
-	if (level != SOL_SOCKET)
-		return 0;
-	switch (name) {
-	case SO_RCVTIMEO:
-	case SO_SNDTIMEO:
-#ifdef SO_RCVTIMEO_NEW
-	case SO_RCVTIMEO_NEW:
-	case SO_SNDTIMEO_NEW:
-#endif
-	case SO_RCVLOWAT:
-	case SO_SNDLOWAT:
-		return 1;
-	default:
-		return 0;
-	}
+	return ts_shim_put_name(sa, len, ulen, rep.addr, rep.port);
 }
 
 static int put_int(void *val, socklen_t *len, socklen_t ulen, int v)
@@ -553,7 +524,7 @@ int ts_shim_tcp_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, 
 	socklen_t ulen;
 	int r;
 
-	if (real_fd_opt(level, name))
+	if (ts_shim_opt_on_real_fd(level, name))
 		return ts_real.getsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
 	r = ts_shim_copy_in(&ulen, len, sizeof(ulen));
 	if (r < 0)
@@ -600,7 +571,7 @@ int ts_shim_tcp_setsockopt(int fd, struct ts_shim_sock *s, int level, int name,
 	struct ts_ctl_sock_req m;
 	int r;
 
-	if (real_fd_opt(level, name))
+	if (ts_shim_opt_on_real_fd(level, name))
 		return ts_real.setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
 	if ((int)len < 0)
 		return -EINVAL;
