@@ -410,7 +410,8 @@ static ssize_t recv_common(int fd, struct ts_shim_sock *s, void *buf, size_t n, 
 {
 	struct iovec iov = {.iov_base = buf, .iov_len = n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	socklen_t ulen = 0;
+	struct sockaddr_in sin;
+	socklen_t ulen = 0, klen;
 	ssize_t r;
 
 	if (sa != NULL) {
@@ -421,15 +422,18 @@ static ssize_t recv_common(int fd, struct ts_shim_sock *s, void *buf, size_t n, 
 			return -EFAULT;
 		if ((int)ulen < 0)
 			return -EINVAL;
-		m.msg_name = sa;
-		m.msg_namelen = ulen;
 	}
-	r = ts_shim_recvmsg(fd, s, &m, flags);
+	/* The name comes into our own sin; it goes out below with its
+	 * length in one process_vm_writev (two before). */
+	r = ts_shim_recvmsg_from(fd, s, &m, flags, sa != NULL ? &sin : NULL);
 	if (r < 0)
 		return r;
 	if (sa != NULL) {
-		ulen = m.msg_namelen;
-		if (ts_shim_copy_out(len, &ulen, sizeof(ulen)) < 0)
+		/* Linux move_addr_to_user: the name cut to ulen, then the
+		 * full length. */
+		klen = m.msg_namelen;
+		if (ts_shim_copy_out2(sa, &sin, ulen < klen ? ulen : klen, len, &klen,
+				      sizeof(klen)) < 0)
 			return -EFAULT;
 	}
 	return r;

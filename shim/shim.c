@@ -43,44 +43,98 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* --- safe user memory ------------------------------------------------------ */
 
+/* Our pid for process_vm_readv/writev, cached: glibc's getpid() is a
+ * system call (since 2.25), and each copy made one.  The pthread_atfork
+ * child handler refreshes it, registered before the first value is
+ * cached.  A vfork (or posix_spawn) child shares our memory, so the
+ * parent's pid reads the same bytes; should that be refused (EPERM under
+ * Yama, ESRCH), vm_xfer asks getpid() again for that one call, and never
+ * stores it: the parent, resuming, must not inherit the child's pid.  A
+ * raw clone() without CLONE_VM and without the atfork handlers would read
+ * its parent's memory, but such a child shares the parent's control
+ * connection too: the shim did not support it before either. */
+static pid_t self_pid;
+
+static void atfork_register(void);
+
+static pid_t shim_pid(void)
+{
+	pid_t p = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (p == 0) {
+		pthread_once(&atfork_once, atfork_register);
+		p = getpid();
+		__atomic_store_n(&self_pid, p, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+/* One process_vm_readv (out == 0) or process_vm_writev (out == 1) of cnt
+ * ranges of our own memory, in order, as one system call: all done (0),
+ * or -EFAULT (a range before the bad one may have been copied, as a
+ * kernel copy_to_user sequence leaves it).  A kernel without the calls
+ * (ENOSYS) or that refuses them (EPERM) gets a plain memcpy. */
+static int vm_xfer(int out, const struct iovec *l, const struct iovec *r, int cnt)
+{
+	size_t total = 0;
+	ssize_t n = -1;
+	pid_t p = shim_pid();
+
+	for (int i = 0; i < cnt; i++) {
+		if (r[i].iov_len > 0 && r[i].iov_base == NULL)
+			return -EFAULT;
+		total += r[i].iov_len;
+	}
+	if (total == 0)
+		return 0;
+	for (int tries = 0; tries < 2; tries++) {
+		n = out ? process_vm_writev(p, l, (unsigned long)cnt, r, (unsigned long)cnt, 0)
+			: process_vm_readv(p, l, (unsigned long)cnt, r, (unsigned long)cnt, 0);
+		if (n == (ssize_t)total)
+			return 0;
+		if (n >= 0 || (errno != ESRCH && errno != EPERM))
+			break;
+		/* Perhaps a vfork child (see shim_pid): ask once more. */
+		if (tries == 0 && getpid() != p)
+			p = getpid();
+		else
+			break;
+	}
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		for (int i = 0; i < cnt; i++)
+			if (r[i].iov_len > 0)
+				memcpy(out ? r[i].iov_base : l[i].iov_base,
+				       out ? l[i].iov_base : r[i].iov_base, r[i].iov_len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
 int ts_shim_copy_in(void *dst, const void *user, size_t n)
 {
 	struct iovec l = {.iov_base = dst, .iov_len = n};
 	struct iovec r = {.iov_base = (void *)user, .iov_len = n};
-	ssize_t got;
 
-	if (n == 0)
-		return 0;
-	if (user == NULL)
-		return -EFAULT;
-	got = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
-	if (got == (ssize_t)n)
-		return 0;
-	if (got < 0 && (errno == ENOSYS || errno == EPERM)) {
-		memcpy(dst, user, n);
-		return 0;
-	}
-	return -EFAULT;
+	return vm_xfer(0, &l, &r, 1);
 }
 
 int ts_shim_copy_out(void *user, const void *src, size_t n)
 {
 	struct iovec l = {.iov_base = (void *)src, .iov_len = n};
 	struct iovec r = {.iov_base = user, .iov_len = n};
-	ssize_t put;
 
-	if (n == 0)
-		return 0;
-	if (user == NULL)
-		return -EFAULT;
-	put = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
-	if (put == (ssize_t)n)
-		return 0;
-	if (put < 0 && (errno == ENOSYS || errno == EPERM)) {
-		memcpy(user, src, n);
-		return 0;
-	}
-	return -EFAULT;
+	return vm_xfer(1, &l, &r, 1);
+}
+
+int ts_shim_copy_out2(void *user1, const void *src1, size_t n1, void *user2, const void *src2,
+		      size_t n2)
+{
+	struct iovec l[2] = {{.iov_base = (void *)src1, .iov_len = n1},
+			     {.iov_base = (void *)src2, .iov_len = n2}};
+	struct iovec r[2] = {{.iov_base = user1, .iov_len = n1},
+			     {.iov_base = user2, .iov_len = n2}};
+
+	return vm_xfer(1, l, r, 2);
 }
 
 /* --- fd table ------------------------------------------------------------ */
@@ -171,6 +225,7 @@ static void atfork_parent(void)
  * its next socket call, so replies never cross. */
 static void atfork_child(void)
 {
+	__atomic_store_n(&self_pid, getpid(), __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tab_lock);
 	ctl_close_locked();
 	pthread_mutex_unlock(&ctl_lock);
@@ -752,6 +807,12 @@ static int put_cmsgs(const struct ts_shim_sock *s, const struct ts_chan_hdr *h,
 
 ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags)
 {
+	return ts_shim_recvmsg_from(fd, s, msg, flags, NULL);
+}
+
+ssize_t ts_shim_recvmsg_from(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags,
+			     struct sockaddr_in *from)
+{
 	struct iovec iov[IOV_MAX + 1];
 	uint8_t hb[TS_CHAN_HDR_LEN];
 	struct ts_chan_hdr h;
@@ -797,7 +858,14 @@ ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int 
 	msg->msg_flags = m.msg_flags & MSG_TRUNC;
 	if (put_cmsgs(s, &h, msg) < 0)
 		return -EFAULT;
-	if (msg->msg_name != NULL) {
+	if (from != NULL) {
+		/* The caller's own buffer (recvfrom): no safe copy needed. */
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_port = htons(h.port);
+		from->sin_addr.s_addr = htonl(h.addr);
+		msg->msg_namelen = sizeof(*from);
+	} else if (msg->msg_name != NULL) {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 		socklen_t ulen = msg->msg_namelen;
 

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -81,6 +82,10 @@ int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, sock
 int ts_shim_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len);
 ssize_t ts_shim_sendmsg(int fd, struct ts_shim_sock *s, const struct msghdr *msg, int flags);
 ssize_t ts_shim_recvmsg(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags);
+/* The same, with the sender's address put in *from (the shim's own
+ * memory, not the program's: no safe copy) instead of msg->msg_name. */
+ssize_t ts_shim_recvmsg_from(int fd, struct ts_shim_sock *s, struct msghdr *msg, int flags,
+			     struct sockaddr_in *from);
 int ts_shim_getname(int fd, struct ts_shim_sock *s, struct sockaddr *sa, socklen_t *len,
 		    int peer);
 int ts_shim_getsockopt(int fd, struct ts_shim_sock *s, int level, int name, void *val,
@@ -148,6 +153,10 @@ void ts_shim_adopt_fd(int fd);
  * pointer instead of a crash (process_vm_readv/writev on ourselves). */
 int ts_shim_copy_in(void *dst, const void *user, size_t n);
 int ts_shim_copy_out(void *user, const void *src, size_t n);
+/* Two copies out in one system call, in order (Linux move_addr_to_user:
+ * the name, then its length); 0 or -EFAULT. */
+int ts_shim_copy_out2(void *user1, const void *src1, size_t n1, void *user2, const void *src2,
+		      size_t n2);
 /* Linux move_addr_to_user for getsockname/getpeername: 0 or -errno. */
 int ts_shim_put_name(struct sockaddr *sa, socklen_t *len, socklen_t ulen, uint32_t addr,
 		     uint16_t port);

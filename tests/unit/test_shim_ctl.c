@@ -18,8 +18,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "chan.h"
@@ -328,6 +330,86 @@ static void test_dup_shares_the_record_and_close_keeps_it(void **state)
 	assert_null(ts_shim_lookup(fd2));
 }
 
+/* An address nothing is mapped at (a page mapped then unmapped). */
+static void *unmapped_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(munmap(p, 4096), 0);
+	return p;
+}
+
+static void test_copy_to_unmapped_memory_is_efault_not_a_crash(void **state)
+{
+	long live = ts_pkt_live();
+	void *bad = unmapped_page();
+	uint32_t v = 7, got = 0;
+
+	(void)state;
+	assert_int_equal(ts_shim_copy_in(&got, &v, sizeof(v)), 0);
+	assert_int_equal(got, 7);
+	assert_int_equal(ts_shim_copy_in(&got, bad, sizeof(got)), -EFAULT);
+	assert_int_equal(ts_shim_copy_out(bad, &v, sizeof(v)), -EFAULT);
+	assert_int_equal(ts_shim_copy_in(&got, NULL, sizeof(got)), -EFAULT);
+	assert_int_equal(ts_shim_copy_in(&got, NULL, 0), 0);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+/* recvfrom's name and length go out in one call, name first, as Linux
+ * move_addr_to_user: a bad length pointer fails after the name. */
+static void test_copy_out2_writes_both_or_fails_at_the_bad_one(void **state)
+{
+	long live = ts_pkt_live();
+	void *bad = unmapped_page();
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(9)}, out;
+	socklen_t klen = sizeof(sin), ulen = 0;
+
+	(void)state;
+	memset(&out, 0xaa, sizeof(out));
+	assert_int_equal(ts_shim_copy_out2(&out, &sin, 4, &ulen, &klen, sizeof(klen)), 0);
+	assert_int_equal(ulen, sizeof(sin));
+	assert_memory_equal(&out, &sin, 4);
+	assert_int_equal(((uint8_t *)&out)[4], 0xaa);	/* cut to 4 bytes */
+	memset(&out, 0xaa, sizeof(out));
+	assert_int_equal(ts_shim_copy_out2(&out, &sin, sizeof(sin), bad, &klen, sizeof(klen)),
+			 -EFAULT);
+	assert_memory_equal(&out, &sin, sizeof(sin));
+	ulen = 0;
+	assert_int_equal(ts_shim_copy_out2(bad, &sin, sizeof(sin), &ulen, &klen, sizeof(klen)),
+			 -EFAULT);
+	assert_int_equal(ulen, 0);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
+/* The copies use a cached pid: a fork child must read its own memory,
+ * not its parent's (the atfork child handler refreshes the pid). */
+static void test_copy_in_fork_child_reads_its_own_memory(void **state)
+{
+	long live = ts_pkt_live();
+	volatile uint32_t v = 1;
+	uint32_t got = 0;
+	int st = -1;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(ts_shim_copy_in(&got, (const void *)&v, sizeof(got)), 0);
+	assert_int_equal(got, 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		v = 2;
+		got = 0;
+		_exit(ts_shim_copy_in(&got, (const void *)&v, sizeof(got)) == 0 && got == 2 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(ts_shim_copy_in(&got, (const void *)&v, sizeof(got)), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(ts_pkt_live(), live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +419,9 @@ int main(void)
 		cmocka_unit_test(test_other_families_and_types_refused_as_linux),
 		cmocka_unit_test(test_socket_send_and_recv_through_the_channel),
 		cmocka_unit_test(test_dup_shares_the_record_and_close_keeps_it),
+		cmocka_unit_test(test_copy_to_unmapped_memory_is_efault_not_a_crash),
+		cmocka_unit_test(test_copy_out2_writes_both_or_fails_at_the_bad_one),
+		cmocka_unit_test(test_copy_in_fork_child_reads_its_own_memory),
 	};
 
 	return cmocka_run_group_tests_name("shim_ctl", tests, group_setup, group_teardown);
