@@ -551,19 +551,20 @@ int ts_shim_socket(int domain, int type, int protocol)
 	return fd;
 }
 
-static int copy_sockaddr_in(void *dst, const struct sockaddr *sa, socklen_t len)
+int ts_shim_copy_addr_in(struct sockaddr_storage *ss, const struct sockaddr *sa, socklen_t len)
 {
-	if ((int)len < 0 || len > sizeof(struct sockaddr_storage))
+	if ((int)len < 0 || len > sizeof(*ss))
 		return -EINVAL;
-	return ts_shim_copy_in(dst, sa, len);
+	return ts_shim_copy_in(ss, sa, len);
 }
 
-int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len)
+int ts_shim_bind_op(unsigned op, int fd, struct ts_shim_sock *s, const struct sockaddr *sa,
+		    socklen_t len)
 {
 	struct sockaddr_storage ss;
 	struct ts_ctl_sock_req m;
 	struct ts_ctl_sock_rep rep;
-	int r = copy_sockaddr_in(&ss, sa, len);
+	int r = ts_shim_copy_addr_in(&ss, sa, len);
 
 	if (r < 0)
 		return r;
@@ -571,12 +572,17 @@ int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, sock
 	r = ts_shim_parse_addr('b', &ss, len, &m.addr, &m.port);
 	if (r < 0)
 		return r;
-	r = sock_call(TS_CTL_OP_SOCK_BIND, &m, fd, &rep, NULL);
+	r = sock_call(op, &m, fd, &rep, NULL);
 	if (r < 0)
 		return r;
 	s->bound = 1;
 	s->laddr = rep.addr;
 	return 0;
+}
+
+int ts_shim_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len)
+{
+	return ts_shim_bind_op(TS_CTL_OP_SOCK_BIND, fd, s, sa, len);
 }
 
 static int autobind(int fd, struct ts_shim_sock *s)
@@ -601,7 +607,7 @@ int ts_shim_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, s
 	struct ts_ctl_sock_req m;
 	struct ts_ctl_sock_rep rep;
 	sa_family_t fam;
-	int r = copy_sockaddr_in(&ss, sa, len);
+	int r = ts_shim_copy_addr_in(&ss, sa, len);
 
 	if (r < 0)
 		return r;

@@ -157,6 +157,12 @@ int ts_shim_copy_out(void *user, const void *src, size_t n);
  * the name, then its length); 0 or -EFAULT. */
 int ts_shim_copy_out2(void *user1, const void *src1, size_t n1, void *user2, const void *src2,
 		      size_t n2);
+/* Copies a program's sockaddr of len bytes in: -EINVAL for a length no
+ * sockaddr has, -EFAULT for a bad pointer. */
+int ts_shim_copy_addr_in(struct sockaddr_storage *ss, const struct sockaddr *sa, socklen_t len);
+/* bind(2) through control op `op` (UDP or TCP): 0 or -errno. */
+int ts_shim_bind_op(unsigned op, int fd, struct ts_shim_sock *s, const struct sockaddr *sa,
+		    socklen_t len);
 /* Linux move_addr_to_user for getsockname/getpeername: 0 or -errno. */
 int ts_shim_put_name(struct sockaddr *sa, socklen_t *len, socklen_t ulen, uint32_t addr,
 		     uint16_t port);

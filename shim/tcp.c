@@ -62,32 +62,9 @@ int ts_shim_tcp_socket(int type)
 	return fd;
 }
 
-static int copy_addr(struct sockaddr_storage *ss, const struct sockaddr *sa, socklen_t len)
-{
-	if ((int)len < 0 || len > sizeof(*ss))
-		return -EINVAL;
-	return ts_shim_copy_in(ss, sa, len);
-}
-
 int ts_shim_tcp_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_storage ss;
-	struct ts_ctl_sock_req m;
-	struct ts_ctl_sock_rep rep;
-	int r = copy_addr(&ss, sa, len);
-
-	if (r < 0)
-		return r;
-	memset(&m, 0, sizeof(m));
-	r = ts_shim_parse_addr('b', &ss, len, &m.addr, &m.port);
-	if (r < 0)
-		return r;
-	r = ts_shim_call(TS_CTL_OP_TCP_BIND, &m, fd, &rep, NULL);
-	if (r < 0)
-		return r;
-	s->bound = 1;
-	s->laddr = rep.addr;
-	return 0;
+	return ts_shim_bind_op(TS_CTL_OP_TCP_BIND, fd, s, sa, len);
 }
 
 int ts_shim_tcp_listen(int fd, struct ts_shim_sock *s, int backlog)
@@ -290,7 +267,7 @@ int ts_shim_tcp_connect(int fd, struct ts_shim_sock *s, const struct sockaddr *s
 	struct ts_ctl_sock_rep rep;
 	sa_family_t fam;
 	socklen_t l = sizeof(int);
-	int r = copy_addr(&ss, sa, len), nonblock, sndbuf = 0, one = 1, nfill = 0;
+	int r = ts_shim_copy_addr_in(&ss, sa, len), nonblock, sndbuf = 0, one = 1, nfill = 0;
 
 	if (r < 0)
 		return r;
