@@ -485,50 +485,19 @@ void ts_shim_register(int fd, struct ts_shim_sock *s)
 
 /* --- socket calls ----------------------------------------------------- */
 
-int ts_shim_socket(int domain, int type, int protocol)
+int ts_shim_new_socket(unsigned op, int base, int proto, int type)
 {
 	struct ts_ctl_sock_req m;
 	struct ts_ctl_sock_rep rep;
 	struct ts_shim_sock *s;
-	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	int fd = -1, r;
 
-	/* Linux __sock_create / inet_create, in order. */
-	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return -EINVAL;
-	if (base < SOCK_STREAM || base > SOCK_PACKET)
-		return -EINVAL;
-	if (domain == AF_INET6)
-		return fallback_kernel() ? -ENOSYS : -EAFNOSUPPORT;
-	if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) {
-		/* TCP: shim/tcp.c, on a stream data channel. */
-		r = ts_shim_tcp_socket(type);
-		if (r < 0 && fallback_kernel() && r != -EMFILE && r != -ENFILE && r != -ENOMEM)
-			return -ENOSYS;
-		if (r == -ENOENT || r == -ECONNREFUSED || r == -EIO || r == -EPROTO)
-			r = -ENETDOWN;
-		return r;
-	}
-	if (base != SOCK_DGRAM || (protocol != 0 && protocol != IPPROTO_UDP)) {
-		/* Raw and ping sockets are not the engine's.  Never a
-		 * silent kernel socket. */
-		if (fallback_kernel())
-			return -ENOSYS;
-		if (base == SOCK_DGRAM || base == SOCK_STREAM)
-			return -EPROTONOSUPPORT;
-		return -ESOCKTNOSUPPORT;
-	}
 	memset(&m, 0, sizeof(m));
-	m.type = SOCK_DGRAM;
-	m.proto = IPPROTO_UDP;
-	r = sock_call(TS_CTL_OP_SOCK_SOCKET, &m, -1, &rep, &fd);
-	if (r < 0) {
-		if (fallback_kernel() && r != -EMFILE && r != -ENFILE && r != -ENOMEM)
-			return -ENOSYS;
-		if (r == -ENOENT || r == -ECONNREFUSED || r == -EIO || r == -EPROTO)
-			r = -ENETDOWN;
+	m.type = (uint8_t)base;
+	m.proto = (uint8_t)proto;
+	r = sock_call(op, &m, -1, &rep, &fd);
+	if (r < 0)
 		return r;
-	}
 	if (fd < 0)
 		return -ENETDOWN;
 	if (fd >= TS_SHIM_MAX_FD) {
@@ -544,11 +513,46 @@ int ts_shim_socket(int domain, int type, int protocol)
 		ts_real.close(fd);
 		return -ENOMEM;
 	}
-	s->type = SOCK_DGRAM;
-	pthread_mutex_lock(&tab_lock);
-	tab_set_locked(fd, s);
-	pthread_mutex_unlock(&tab_lock);
+	s->type = base;
+	ts_shim_register(fd, s);
 	return fd;
+}
+
+int ts_shim_socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int r;
+
+	/* Linux __sock_create / inet_create, in order. */
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (base < SOCK_STREAM || base > SOCK_PACKET)
+		return -EINVAL;
+	if (domain == AF_INET6)
+		return fallback_kernel() ? -ENOSYS : -EAFNOSUPPORT;
+	if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) {
+		/* TCP: shim/tcp.c, on a stream data channel. */
+		r = ts_shim_tcp_socket(type);
+	} else if (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) {
+		r = ts_shim_new_socket(TS_CTL_OP_SOCK_SOCKET, SOCK_DGRAM, IPPROTO_UDP, type);
+	} else {
+		/* Raw and ping sockets are not the engine's.  Never a
+		 * silent kernel socket. */
+		if (fallback_kernel())
+			return -ENOSYS;
+		if (base == SOCK_DGRAM || base == SOCK_STREAM)
+			return -EPROTONOSUPPORT;
+		return -ESOCKTNOSUPPORT;
+	}
+	if (r >= 0)
+		return r;
+	/* No engine: the kernel only when asked (TAPSOCK_FALLBACK=kernel),
+	 * else ENETDOWN; running out of fds or memory is reported as is. */
+	if (fallback_kernel() && r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+		return -ENOSYS;
+	if (r == -ENOENT || r == -ECONNREFUSED || r == -EIO || r == -EPROTO)
+		r = -ENETDOWN;
+	return r;
 }
 
 int ts_shim_copy_addr_in(struct sockaddr_storage *ss, const struct sockaddr *sa, socklen_t len)

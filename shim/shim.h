@@ -157,6 +157,9 @@ int ts_shim_copy_out(void *user, const void *src, size_t n);
  * the name, then its length); 0 or -EFAULT. */
 int ts_shim_copy_out2(void *user1, const void *src1, size_t n1, void *user2, const void *src2,
 		      size_t n2);
+/* A new engine socket through control op `op`: the daemon's end A set up
+ * with type's SOCK_CLOEXEC/SOCK_NONBLOCK and registered; fd or -errno. */
+int ts_shim_new_socket(unsigned op, int base, int proto, int type);
 /* Copies a program's sockaddr of len bytes in: -EINVAL for a length no
  * sockaddr has, -EFAULT for a bad pointer. */
 int ts_shim_copy_addr_in(struct sockaddr_storage *ss, const struct sockaddr *sa, socklen_t len);

@@ -31,35 +31,7 @@
 
 int ts_shim_tcp_socket(int type)
 {
-	struct ts_ctl_sock_req m;
-	struct ts_ctl_sock_rep rep;
-	struct ts_shim_sock *s;
-	int fd = -1, r;
-
-	memset(&m, 0, sizeof(m));
-	m.type = SOCK_STREAM;
-	m.proto = IPPROTO_TCP;
-	r = ts_shim_call(TS_CTL_OP_TCP_SOCKET, &m, -1, &rep, &fd);
-	if (r < 0)
-		return r;
-	if (fd < 0)
-		return -ENETDOWN;
-	if (fd >= TS_SHIM_MAX_FD) {
-		ts_real.close(fd);
-		return -EMFILE;
-	}
-	if (!(type & SOCK_CLOEXEC))
-		ts_real.fcntl(fd, F_SETFD, 0);
-	if (type & SOCK_NONBLOCK)
-		ts_real.fcntl(fd, F_SETFL, O_NONBLOCK);
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		ts_real.close(fd);
-		return -ENOMEM;
-	}
-	s->type = SOCK_STREAM;
-	ts_shim_register(fd, s);
-	return fd;
+	return ts_shim_new_socket(TS_CTL_OP_TCP_SOCKET, SOCK_STREAM, IPPROTO_TCP, type);
 }
 
 int ts_shim_tcp_bind(int fd, struct ts_shim_sock *s, const struct sockaddr *sa, socklen_t len)
